@@ -1,0 +1,225 @@
+"""Command line: `wplus embed`, `wplus generate`, `wplus info`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from . import __version__
+from .checkpoints import load_generator
+from .errors import WplusError
+from .inversion import INITS, PRESETS, SPACES, Snapshots, StepState, embed
+from .io.images import ImageLoadError, LoadedImage, find_images, image_grid, load_image, save_image, to_uint8
+from .io.latents import save_latents
+from .io.video import write_video
+from .losses import LOSS_KINDS, build_loss
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-7' or '1,4,9' or '0-3,10' -> list of ints."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
+    except ValueError:
+        raise WplusError(f"bad --seeds {text!r}; use e.g. 0-7 or 1,4,9") from None
+    return seeds
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise WplusError("--device cuda asked for, but no CUDA GPU is available; use --device cpu")
+    return torch.device(name)
+
+
+def unique_stems(paths: list[Path]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for p in paths:
+        stem = p.stem
+        seen[stem] = seen.get(stem, 0) + 1
+        out.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
+    return out
+
+
+def _progress(bar: tqdm):
+    def update(state: StepState) -> None:
+        bar.update(1)
+        if state.step % 10 == 0 or state.step == state.total_steps - 1:
+            bar.set_postfix(loss=f"{state.best_loss.mean():.4f}", psnr=f"{state.psnr.mean():.2f}dB")
+    return update
+
+
+def _video_frames(snapshots: Snapshots, index: int, target: torch.Tensor) -> list:
+    scale = max(1, 256 // target.shape[-1])
+    frames = []
+    for _, batch in snapshots.frames:
+        pair = torch.cat([target, batch[index:index + 1]], dim=3)
+        if scale > 1:
+            pair = torch.nn.functional.interpolate(pair, scale_factor=scale, mode="nearest")
+        frames.append(to_uint8(pair)[0])
+    return frames
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    G = load_generator(args.generator, device)
+    overrides = {k: v for k, v in dict(space=args.space, steps=args.steps, init=args.init, lr=args.lr,
+                                       loss=args.loss, seed=args.seed,
+                                       perceptual_resolution=args.perceptual_resolution).items()
+                 if v is not None}
+    if args.early_stop:
+        overrides["early_stop"] = True
+    config = replace(PRESETS[args.preset], **overrides)
+    loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
+                               perceptual_weight=config.perceptual_weight,
+                               perceptual_resolution=config.perceptual_resolution)
+    if warning:
+        print(warning, file=sys.stderr)
+    paths = find_images(args.inputs)
+    if not paths:
+        raise WplusError("no images found in the given inputs (supported: jpg, png, webp, bmp, tif, gif)")
+    loaded: list[LoadedImage] = []
+    skipped = 0
+    for p in paths:
+        try:
+            item = load_image(p, G.resolution)
+        except ImageLoadError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            skipped += 1
+            continue
+        if item.note:
+            print(f"note: {p}: {item.note}", file=sys.stderr)
+        loaded.append(item)
+    if not loaded:
+        raise WplusError(f"none of the {len(paths)} inputs could be read")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stems = unique_stems([item.path for item in loaded])
+    meta_base = {"generator": G.source, "generator_sha": G.fingerprint(), "loss": loss.name,
+                 "config": config.to_dict(), "wplus_version": __version__}
+    psnrs = []
+    n_batches = -(-len(loaded) // args.batch_size)
+    for b, start in enumerate(range(0, len(loaded), args.batch_size)):
+        chunk = loaded[start:start + args.batch_size]
+        targets = torch.cat([item.tensor for item in chunk]).to(device)
+        snapshots = Snapshots(every=max(1, config.steps // 120)) if args.video else None
+        with tqdm(total=config.steps, desc=f"batch {b + 1}/{n_batches} ({len(chunk)} img)",
+                  unit="step", file=sys.stderr, dynamic_ncols=True) as bar:
+            callbacks = [_progress(bar)] + ([snapshots] if snapshots else [])
+            result = embed(G, targets, config, loss=loss, callbacks=callbacks)
+        for i, item in enumerate(chunk):
+            stem = stems[start + i]
+            meta = {**meta_base, "source": str(item.path), "preprocess": item.note,
+                    "steps_run": result.steps}
+            save_latents(out / f"{stem}.npz", result.latents[i:i + 1], meta,
+                         loss=result.loss[i:i + 1], psnr=result.psnr[i:i + 1])
+            save_image(result.images[i], out / f"{stem}_recon.png")
+            save_image(image_grid(torch.stack([targets[i], result.images[i]])), out / f"{stem}_compare.png")
+            if snapshots:
+                write_video(_video_frames(snapshots, i, targets[i:i + 1].cpu()), out / f"{stem}.mp4", fps=24)
+            psnrs.append(float(result.psnr[i]))
+    mean_psnr = sum(psnrs) / len(psnrs)
+    print(f"embedded {len(loaded)} image(s) into {config.space.upper()} with {loss.name} loss, "
+          f"mean PSNR {mean_psnr:.2f} dB; results in {out}/" +
+          (f"; skipped {skipped} unreadable input(s)" if skipped else ""))
+    return 1 if skipped else 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    G = load_generator(args.generator, device)
+    seeds = parse_seeds(args.seeds)
+    z = torch.stack([torch.randn(G.z_dim, generator=torch.Generator().manual_seed(s)) for s in seeds])
+    with torch.no_grad():
+        ws = G.mapping(z.to(device), truncation_psi=args.truncation)
+        images = G.synthesis(ws, noise_mode=args.noise_mode)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for s, img in zip(seeds, images):
+        save_image(img, out / f"seed{s:04d}.png")
+    save_image(image_grid(images, columns=min(8, len(seeds))), out / "grid.png")
+    save_latents(out / "seeds.npz", ws, {"generator": G.source, "generator_sha": G.fingerprint(),
+                                          "seeds": seeds, "truncation_psi": args.truncation})
+    print(f"generated {len(seeds)} image(s) and their w in {out}/")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    G = load_generator(args.generator)
+    cfg = G.config
+    n_params = sum(p.numel() for p in G.parameters())
+    print(f"source:      {G.source}")
+    print(f"format:      {'wplus native' if args.generator != 'default' else 'embedded default'}")
+    print(f"resolution:  {cfg.resolution}x{cfg.resolution}")
+    print(f"num_ws:      {cfg.num_ws}  w_dim: {cfg.w_dim}  z_dim: {cfg.z_dim}")
+    print(f"channels:    base {cfg.channel_base}, max {cfg.channel_max}; mapping layers {cfg.mapping_layers}")
+    print(f"parameters:  {n_params:,}")
+    print(f"fingerprint: {G.fingerprint()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wplus", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"wplus {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("embed", help="embed images into the generator's latent space")
+    e.add_argument("inputs", nargs="+", help="image files and/or folders")
+    e.add_argument("--generator", default="default", help="'default' or a generator file")
+    e.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="paper = 5000 steps as in Image2StyleGAN; default = 1000; fast = 300 with early stop")
+    e.add_argument("--space", choices=SPACES, help="latent space (default w+)")
+    e.add_argument("--steps", type=int, help="optimisation steps (overrides the preset)")
+    e.add_argument("--init", choices=INITS, help="start from the mean latent or a random one")
+    e.add_argument("--lr", type=float, help="Adam learning rate (default 0.01)")
+    e.add_argument("--loss", choices=LOSS_KINDS, help="auto = paper's MSE+VGG16 if weights exist")
+    e.add_argument("--vgg16", help="path to torchvision's vgg16-397923af.pth")
+    e.add_argument("--perceptual-resolution", type=int, help="VGG input side (default 256)")
+    e.add_argument("--early-stop", action="store_true", help="stop when the loss stops improving")
+    e.add_argument("--seed", type=int, help="seed for random init")
+    e.add_argument("--batch-size", type=int, default=8, help="images optimised together")
+    e.add_argument("--out", default="wplus-out", help="output folder")
+    e.add_argument("--video", action="store_true", help="also write an MP4 of the optimisation")
+    e.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    e.set_defaults(func=cmd_embed)
+
+    g = sub.add_parser("generate", help="sample images (and their w) from the generator")
+    g.add_argument("--generator", default="default")
+    g.add_argument("--seeds", default="0-7", help="e.g. 0-7 or 1,4,9")
+    g.add_argument("--truncation", type=float, default=1.0)
+    g.add_argument("--noise-mode", choices=("const", "random", "none"), default="const")
+    g.add_argument("--out", default="wplus-out/generated")
+    g.add_argument("--device", default="auto")
+    g.set_defaults(func=cmd_generate)
+
+    i = sub.add_parser("info", help="describe a generator")
+    i.add_argument("generator", nargs="?", default="default")
+    i.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "batch_size", 1) < 1:
+        print("error: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except WplusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: results of finished batches are saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

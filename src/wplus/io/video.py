@@ -1,0 +1,18 @@
+"""MP4 writing through imageio-ffmpeg (ships its own ffmpeg binary)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def write_video(frames: list[np.ndarray], path: str | Path, fps: int = 24) -> Path:
+    """frames: uint8 [H, W, 3] arrays (sides padded up to a multiple of 16 by ffmpeg)."""
+    import imageio.v2 as imageio
+
+    path = Path(path)
+    with imageio.get_writer(path, fps=fps, codec="libx264", quality=8,
+                            macro_block_size=16, ffmpeg_log_level="error") as writer:
+        for frame in frames:
+            writer.append_data(np.ascontiguousarray(frame))
+    return path

@@ -1,0 +1,42 @@
+"""The embedded default generator that `load_generator()` returns with no path."""
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from .stylegan2 import Generator, GeneratorConfig
+
+DEFAULT_CONFIG = GeneratorConfig(resolution=64, z_dim=256, w_dim=256, channel_base=4096,
+                                 channel_max=128, mapping_layers=4)
+DEFAULT_SEED = 0
+DEFAULT_WEIGHTS = "default.safetensors"
+
+
+def shipped_weights() -> tuple[Path, str] | None:
+    """(path, expected sha256) of the trained default model if the package ships one."""
+    root = resources.files("wplus") / "weights"
+    weights, checksum = root / DEFAULT_WEIGHTS, root / (DEFAULT_WEIGHTS + ".sha256")
+    if not weights.is_file() or not checksum.is_file():
+        return None
+    return Path(str(weights)), checksum.read_text().split()[0]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def random_default_generator(seed: int = DEFAULT_SEED, cfg: GeneratorConfig = DEFAULT_CONFIG) -> Generator:
+    """A randomly initialised generator with fixed seed and `w_avg` estimated from 10 000 z."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        G = Generator(cfg)
+    G.compute_w_avg(n=10000, seed=seed)
+    G.source = f"default: randomly initialised {cfg.resolution}x{cfg.resolution} StyleGAN2 (seed {seed}), not trained"
+    return G.eval().requires_grad_(False)

@@ -1,0 +1,311 @@
+"""StyleGAN2 generator in pure PyTorch (no custom CUDA ops).
+
+Parameter and buffer names follow NVIDIA's stylegan2-ada-pytorch (`mapping.fc0.weight`,
+`synthesis.b8.conv0.affine.weight`, ...) so its checkpoints map onto this module with a
+name table. Equations follow the paper (Karras et al. 2020) and that code: equalised learning
+rate, modulated/demodulated convolutions, FIR [1,3,3,1] resampling, 'skip' ToRGB outputs.
+
+Speed: modulation is applied to activations (`x * s`, a shared-weight convolution, then
+`* dcoef`) rather than by building one weight tensor per sample, so a batch is one ordinary
+convolution per layer and batching raises throughput on CPU and GPU alike.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SQRT2 = math.sqrt(2.0)
+NOISE_MODES = ("const", "random", "none")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Everything needed to rebuild a generator; saved as JSON beside its weights."""
+
+    resolution: int = 64
+    z_dim: int = 512
+    w_dim: int = 512
+    channel_base: int = 32768
+    channel_max: int = 512
+    mapping_layers: int = 8
+    mapping_lr_multiplier: float = 0.01
+    w_avg_beta: float = 0.995
+    conv_clamp: float | None = None
+
+    def __post_init__(self) -> None:
+        res = self.resolution
+        if res < 4 or res & (res - 1):
+            raise ValueError(f"resolution must be a power of two >= 4, got {res}")
+
+    @property
+    def num_ws(self) -> int:
+        return 2 * int(math.log2(self.resolution)) - 2
+
+    def channels(self, res: int) -> int:
+        return min(self.channel_base // res, self.channel_max)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "GeneratorConfig":
+        data = json.loads(text)
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown generator config keys: {sorted(unknown)}")
+        return cls(**data)
+
+
+def fir_kernel(device: torch.device | None = None) -> torch.Tensor:
+    """The [1,3,3,1] outer-product low-pass filter, normalised to sum 1, shape [4, 4]."""
+    k = torch.tensor([1.0, 3.0, 3.0, 1.0], device=device)
+    k = torch.outer(k, k)
+    return k / k.sum()
+
+
+def fir_filter(x: torch.Tensor, pad0: int, pad1: int, gain: float) -> torch.Tensor:
+    """Pad each side by (pad0 before, pad1 after) and convolve every channel with the FIR kernel."""
+    n, c, h, w = x.shape
+    k = (fir_kernel(x.device) * gain).to(x.dtype)[None, None]
+    x = F.pad(x.reshape(n * c, 1, h, w), [pad0, pad1, pad0, pad1])
+    x = F.conv2d(x, k)
+    return x.reshape(n, c, x.shape[2], x.shape[3])
+
+
+def upsample2d(x: torch.Tensor) -> torch.Tensor:
+    """2x up-sampling: zero insertion, then the FIR filter with gain 4 (NVIDIA's upsample2d)."""
+    n, c, h, w = x.shape
+    up = torch.zeros(n, c, h, 2, w, 2, dtype=x.dtype, device=x.device)
+    up[:, :, :, 0, :, 0] = x
+    return fir_filter(up.reshape(n, c, 2 * h, 2 * w), 2, 1, gain=4.0)
+
+
+def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
+
+
+class FullyConnected(nn.Module):
+    """Linear layer with equalised learning rate (weights stored as N(0, 1/lr_multiplier²))."""
+
+    def __init__(self, in_features: int, out_features: int, *, bias_init: float = 0.0,
+                 lr_multiplier: float = 1.0, activation: str = "linear") -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_multiplier)
+        self.bias = nn.Parameter(torch.full([out_features], float(bias_init)))
+        self.weight_gain = lr_multiplier / math.sqrt(in_features)
+        self.bias_gain = lr_multiplier
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.linear(x, self.weight * self.weight_gain, self.bias * self.bias_gain)
+        if self.activation == "lrelu":
+            x = F.leaky_relu(x, 0.2) * SQRT2
+        return x
+
+
+class MappingNetwork(nn.Module):
+    """z -> w: 2nd-moment normalisation, then `num_layers` FC layers with leaky ReLU."""
+
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.num_layers = cfg.mapping_layers
+        self.num_ws = cfg.num_ws
+        self.w_avg_beta = cfg.w_avg_beta
+        dims = [cfg.z_dim] + [cfg.w_dim] * cfg.mapping_layers
+        for i in range(cfg.mapping_layers):
+            setattr(self, f"fc{i}", FullyConnected(dims[i], dims[i + 1], activation="lrelu",
+                                                   lr_multiplier=cfg.mapping_lr_multiplier))
+        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
+
+    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0,
+                truncation_cutoff: int | None = None, update_w_avg: bool = False) -> torch.Tensor:
+        x = normalize_2nd_moment(z)
+        for i in range(self.num_layers):
+            x = getattr(self, f"fc{i}")(x)
+        if update_w_avg:
+            self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
+        ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
+        if truncation_psi != 1:
+            cut = self.num_ws if truncation_cutoff is None else truncation_cutoff
+            ws[:, :cut] = self.w_avg.lerp(ws[:, :cut], truncation_psi)
+        return ws
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated 3x3 convolution (optionally 2x up-sampling), noise, bias, leaky ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int,
+                 *, up: bool = False, conv_clamp: float | None = None) -> None:
+        super().__init__()
+        self.up = up
+        self.resolution = resolution
+        self.conv_clamp = conv_clamp
+        self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 3, 3))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.noise_strength = nn.Parameter(torch.zeros([]))
+        self.register_buffer("noise_const", torch.randn(resolution, resolution))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
+                noise: torch.Tensor | None = None) -> torch.Tensor:
+        styles = self.affine(w)  # [N, in]
+        weight = self.weight.to(x.dtype)
+        x = x * styles[:, :, None, None].to(x.dtype)
+        if self.up:  # transposed conv (stride 2), then FIR: NVIDIA's conv2d_resample(up=2)
+            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+            x = fir_filter(x, 1, 1, gain=4.0)
+        else:
+            x = F.conv2d(x, weight, padding=1)
+        # Demodulation: 1/sqrt(sum_{i,k} (w[o,i,k] * s[n,i])^2), computed as a matmul.
+        dcoefs = (styles.square() @ self.weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
+        x = x * dcoefs[:, :, None, None].to(x.dtype)
+        if noise is None and noise_mode == "random":
+            noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution,
+                                device=x.device, dtype=x.dtype)
+        elif noise is None and noise_mode == "const":
+            noise = self.noise_const
+        if noise is not None:
+            x = x + noise.to(x.dtype) * self.noise_strength.to(x.dtype)
+        x = F.leaky_relu(x + self.bias.to(x.dtype)[None, :, None, None], 0.2) * SQRT2
+        if self.conv_clamp is not None:
+            c = self.conv_clamp * SQRT2
+            x = x.clamp(-c, c)
+        return x
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 convolution to RGB, without demodulation."""
+
+    def __init__(self, in_channels: int, w_dim: int, conv_clamp: float | None = None) -> None:
+        super().__init__()
+        self.conv_clamp = conv_clamp
+        self.affine = FullyConnected(w_dim, in_channels, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(3, in_channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(3))
+        self.weight_gain = 1.0 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        styles = self.affine(w) * self.weight_gain
+        x = F.conv2d(x * styles[:, :, None, None].to(x.dtype), self.weight.to(x.dtype))
+        x = x + self.bias.to(x.dtype)[None, :, None, None]
+        if self.conv_clamp is not None:
+            x = x.clamp(-self.conv_clamp, self.conv_clamp)
+        return x
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution: (const | up-conv0), conv1, ToRGB added to the up-sampled skip image."""
+
+    def __init__(self, in_channels: int, out_channels: int, resolution: int, w_dim: int,
+                 conv_clamp: float | None) -> None:
+        super().__init__()
+        self.resolution = resolution
+        if in_channels == 0:
+            self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
+        else:
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=True,
+                                        conv_clamp=conv_clamp)
+        self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution,
+                                    conv_clamp=conv_clamp)
+        self.torgb = ToRGB(out_channels, w_dim, conv_clamp=conv_clamp)
+        self.num_conv = 1 if in_channels == 0 else 2
+
+    def layers(self) -> list[SynthesisLayer]:
+        return [self.conv1] if self.num_conv == 1 else [self.conv0, self.conv1]
+
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
+                noise_mode: str, noise: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+        if x is None:
+            x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).to(ws.dtype)
+        for i, layer in enumerate(self.layers()):
+            x = layer(x, ws[:, i], noise_mode, noise[i])
+        y = self.torgb(x, ws[:, self.num_conv])
+        img = y if img is None else upsample2d(img) + y
+        return x, img
+
+
+class SynthesisNetwork(nn.Module):
+    """ws [N, num_ws, w_dim] -> images [N, 3, R, R]."""
+
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.resolution = cfg.resolution
+        self.num_ws = cfg.num_ws
+        self.resolutions = [2 ** i for i in range(2, int(math.log2(cfg.resolution)) + 1)]
+        for res in self.resolutions:
+            in_ch = 0 if res == 4 else cfg.channels(res // 2)
+            setattr(self, f"b{res}", SynthesisBlock(in_ch, cfg.channels(res), res, cfg.w_dim,
+                                                     cfg.conv_clamp))
+
+    def blocks(self) -> list[SynthesisBlock]:
+        return [getattr(self, f"b{res}") for res in self.resolutions]
+
+    def layers(self) -> list[SynthesisLayer]:
+        """All noise-carrying conv layers, in the order of the `noise` list of `forward`."""
+        return [layer for block in self.blocks() for layer in block.layers()]
+
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const",
+                noise: list[torch.Tensor] | None = None) -> torch.Tensor:
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        if ws.ndim != 3 or ws.shape[1] != self.num_ws:
+            raise ValueError(f"ws must have shape [N, {self.num_ws}, w_dim], got {list(ws.shape)}")
+        n_layers = len(self.layers())
+        if noise is not None and len(noise) != n_layers:
+            raise ValueError(f"noise must list {n_layers} tensors, got {len(noise)}")
+        noise_iter = iter(noise) if noise is not None else iter([None] * n_layers)
+        x = img = None
+        w_idx = 0
+        for block in self.blocks():
+            block_noise = [next(noise_iter) for _ in range(block.num_conv)]
+            x, img = block(x, img, ws[:, w_idx:w_idx + block.num_conv + 1], noise_mode, block_noise)
+            w_idx += block.num_conv
+        return img
+
+
+class Generator(nn.Module):
+    """StyleGAN2 generator: `mapping` (z -> ws) and `synthesis` (ws -> image in about [-1, 1])."""
+
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        self.source = "in-memory"  # set by loaders: where the weights came from
+        self.mapping = MappingNetwork(cfg)
+        self.synthesis = SynthesisNetwork(cfg)
+
+    resolution = property(lambda self: self.config.resolution)
+    num_ws = property(lambda self: self.config.num_ws)
+    w_dim = property(lambda self: self.config.w_dim)
+    z_dim = property(lambda self: self.config.z_dim)
+    w_avg = property(lambda self: self.mapping.w_avg)
+
+    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0,
+                noise_mode: str = "const") -> torch.Tensor:
+        return self.synthesis(self.mapping(z, truncation_psi), noise_mode=noise_mode)
+
+    def fingerprint(self) -> str:
+        """SHA-256 (first 16 hex digits) of the config and every parameter and buffer."""
+        h = hashlib.sha256(self.config.to_json().encode())
+        for key, value in sorted(self.state_dict().items()):
+            h.update(key.encode())
+            h.update(value.detach().cpu().float().contiguous().numpy().tobytes())
+        return h.hexdigest()[:16]
+
+    @torch.no_grad()
+    def compute_w_avg(self, n: int = 10000, seed: int = 0, batch: int = 1000) -> torch.Tensor:
+        """Set `w_avg` to the mean of `n` mapped z ~ N(0, I) (used for untrained generators)."""
+        gen = torch.Generator().manual_seed(seed)
+        device = self.w_avg.device
+        total = torch.zeros_like(self.w_avg)
+        for start in range(0, n, batch):
+            z = torch.randn(min(batch, n - start), self.z_dim, generator=gen).to(device)
+            total += self.mapping(z)[:, 0].sum(0)
+        self.w_avg.copy_(total / n)
+        return self.w_avg
