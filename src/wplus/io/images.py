@@ -77,7 +77,10 @@ def load_image(path: str | Path, resolution: int) -> LoadedImage:
                 array = _to_rgb_array(img)
     except ImageLoadError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"{path}: declared size is too large (decompression-bomb guard); "
+                             "downscale it first") from None
+    except UnidentifiedImageError as exc:
         raise ImageLoadError(f"{path}: not a readable image ({type(exc).__name__})") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageLoadError(f"{path}: corrupt or truncated image ({str(exc).splitlines()[0]})") from None
