@@ -164,7 +164,8 @@ class SynthesisLayer(nn.Module):
         key = (weight._version, weight.data_ptr(), weight.device, dtype)
         if weight.requires_grad or self._cache is None or self._cache[0] != key:
             w = weight.to(dtype)
-            w = w.transpose(0, 1).contiguous() if self.up else w
+            w = w.transpose(0, 1) if self.up else w
+            w = w.contiguous(memory_format=torch.channels_last)
             terms = (w, weight.square().sum(dim=[2, 3]))
             if weight.requires_grad:
                 return terms
@@ -245,6 +246,7 @@ class SynthesisBlock(nn.Module):
                 noise_mode: str, noise: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
         if x is None:
             x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1).to(ws.dtype)
+            x = x.contiguous(memory_format=torch.channels_last)
         for i, layer in enumerate(self.layers()):
             x = layer(x, ws[:, i], noise_mode, noise[i])
         y = self.torgb(x, ws[:, self.num_conv])

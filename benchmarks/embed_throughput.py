@@ -1,0 +1,73 @@
+"""Embedding throughput (optimisation steps x images per second), batched vs one at a time.
+
+Runs the real engine (W+, Image2StyleGAN loss with a random-weight VGG16: same compute as
+the real weights) on random-weight generators, all in one process, side by side:
+  default - the embedded default model's architecture (64², channel_max 128)
+  f64     - StyleGAN2 config-f widths (channel_base 32768, channel_max 512) at 64²
+  f256    - config-f widths at 256²
+Peers' seconds per step (NVIDIA stylegan2-ada `projector.py`, rosinality `projector.py`,
+batch 1, config-f widths) were measured on this kind of machine (2 cores, fp32) and are
+quoted from ../shared/DESIGN.md, not re-run here.
+
+    python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+import torch
+
+from wplus.inversion import embed
+from wplus.losses import EmbeddingLoss, PerceptualDistance
+from wplus.models.registry import DEFAULT_CONFIG
+from wplus.models.stylegan2 import Generator, GeneratorConfig
+from wplus.models.vgg16 import VGG16Features
+
+CONFIGS = {
+    "default": DEFAULT_CONFIG,
+    "f64": GeneratorConfig(resolution=64),
+    "f256": GeneratorConfig(resolution=256),
+}
+PEERS = {"f64": {"NVIDIA": 0.70, "rosinality": 1.11}, "f256": {"NVIDIA": 2.47, "rosinality": 4.48}}
+
+
+def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, steps: int) -> float:
+    embed(G, targets, loss=loss, steps=1)  # warm-up: allocator, oneDNN primitives
+    start = time.perf_counter()
+    embed(G, targets, loss=loss, steps=steps)
+    return (time.perf_counter() - start) / steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default="default,f64,f256")
+    parser.add_argument("--batch-sizes", default="1,4,16")
+    parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
+    parser.add_argument("--loop-images", type=int, default=2, help="images in the one-at-a-time loop")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    vgg = VGG16Features().eval().requires_grad_(False)
+    loss = EmbeddingLoss("i2s", 1.0, 1.0, perceptual=PerceptualDistance(vgg, resolution=256))
+    print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
+          f"torch {torch.__version__}, fp32, W+, {args.steps} timed steps\n")
+    print("| generator | batch | s / step | image-steps / s | vs one-at-a-time loop | vs NVIDIA | vs rosinality |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.configs.split(","):
+        G = Generator(CONFIGS[name]).eval().requires_grad_(False)
+        G.compute_w_avg(n=1000)
+        with torch.no_grad():
+            pool = G.synthesis(G.mapping(torch.randn(max(map(int, args.batch_sizes.split(","))), G.z_dim)))
+        loop = sum(seconds_per_step(G, loss, pool[i:i + 1], args.steps)
+                   for i in range(args.loop_images)) / args.loop_images
+        for b in map(int, args.batch_sizes.split(",")):
+            per_image = seconds_per_step(G, loss, pool[:b], args.steps) / b
+            peers = PEERS.get(name, {})
+            cells = [f"{peers[p] / per_image:.1f}x" if p in peers else "-" for p in ("NVIDIA", "rosinality")]
+            print(f"| {name} ({G.resolution}²) | {b} | {per_image * b:.3f} | {1 / per_image:.2f} | "
+                  f"{loop / per_image:.2f}x | {cells[0]} | {cells[1]} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
