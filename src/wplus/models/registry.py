@@ -9,7 +9,7 @@ import torch
 
 from .stylegan2 import Generator, GeneratorConfig
 
-DEFAULT_CONFIG = GeneratorConfig(resolution=64, z_dim=256, w_dim=256, channel_base=4096,
+DEFAULT_CONFIG = GeneratorConfig(resolution=64, z_dim=100, w_dim=256, channel_base=2048,
                                  channel_max=128, mapping_layers=4)
 DEFAULT_SEED = 0
 DEFAULT_WEIGHTS = "default.safetensors"
