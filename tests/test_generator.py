@@ -112,3 +112,26 @@ def test_default_generator_loads():
     assert G.resolution == 64 and G.num_ws == 10
     assert "default" in G.source
     assert G.w_avg.abs().sum() > 0  # estimated, not the zero init
+
+
+def test_fir_filter_matches_reference_convolution():
+    from wplus.models.stylegan2 import fir_filter
+    x = torch.randn(2, 5, 9, 9)
+    ref = torch.nn.functional.conv2d(torch.nn.functional.pad(x, [2, 1, 2, 1]).reshape(10, 1, 12, 12),
+                                     (fir_kernel() * 4)[None, None]).reshape(2, 5, 9, 9)
+    assert torch.allclose(fir_filter(x, 2, 1, gain=4.0), ref, atol=1e-5)
+
+
+def test_cached_weight_terms_follow_weight_updates(tiny_G):
+    layer = tiny_G.synthesis.b8.conv0
+    x, w = torch.randn(1, layer.weight.shape[1], 4, 4), torch.randn(1, TINY.w_dim)
+    before = layer(x, w, noise_mode="none")
+    with torch.no_grad():
+        layer.weight.mul_(2.0)  # demodulation cancels the scale; the transposed copy must not go stale
+        layer.weight[0].mul_(-1.0)
+    after = layer(x, w, noise_mode="none")
+    with torch.no_grad():
+        layer.weight[0].mul_(-1.0)
+        layer.weight.mul_(0.5)
+    assert not torch.allclose(before, after)
+    assert torch.allclose(layer(x, w, noise_mode="none"), before, atol=1e-6)
