@@ -44,7 +44,7 @@ class TrainConfig:
     adv_weight: float = 0.05
     r1_gamma: float = 0.5
     r1_every: int = 16
-    adv_every: int = 2
+    adv_every: int = 4
     mixing_prob: float = 0.9
     ema_half_life_images: int = 10_000
     max_steps: int = 1_000_000
@@ -84,7 +84,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.G = Generator(cfg.generator_config()).to(self.device).train()
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.D = Discriminator(64, cfg.d_channels).to(self.device)
+        self.D = Discriminator(64, cfg.d_channels).to(self.device, memory_format=torch.channels_last)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
         r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy-regularisation correction
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d * r1_ratio,
