@@ -10,7 +10,8 @@ import torch
 from tqdm import tqdm
 
 from . import __version__
-from .checkpoints import load_generator
+from .checkpoints import load_generator, save_generator
+from .models.registry import sha256_file
 from .errors import WplusError
 from .inversion import INITS, PRESETS, SPACES, Snapshots, StepState, embed
 from .io.images import ImageLoadError, LoadedImage, find_images, image_grid, load_image, save_image, to_uint8
@@ -157,12 +158,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     cfg = G.config
     n_params = sum(p.numel() for p in G.parameters())
     print(f"source:      {G.source}")
-    print(f"format:      {'wplus native' if args.generator != 'default' else 'embedded default'}")
+    print(f"format:      {G.source_format}")
+    if Path(args.generator).is_file():
+        print(f"file sha256: {sha256_file(Path(args.generator))}")
     print(f"resolution:  {cfg.resolution}x{cfg.resolution}")
     print(f"num_ws:      {cfg.num_ws}  w_dim: {cfg.w_dim}  z_dim: {cfg.z_dim}")
     print(f"channels:    base {cfg.channel_base}, max {cfg.channel_max}; mapping layers {cfg.mapping_layers}")
     print(f"parameters:  {n_params:,}")
     print(f"fingerprint: {G.fingerprint()}")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    G = load_generator(args.source)
+    out = Path(args.dest)
+    if out.suffix != ".safetensors":
+        raise WplusError(f"{out}: the output must end in .safetensors")
+    save_generator(G, out, extra_metadata={"source_format": G.source_format, "source_file": Path(args.source).name,
+                                            "source_sha256": sha256_file(Path(args.source))})
+    print(f"converted {args.source} ({G.source_format}, {G.resolution}x{G.resolution}, num_ws {G.num_ws}) -> {out}")
     return 0
 
 
@@ -203,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a generator")
     i.add_argument("generator", nargs="?", default="default")
     i.set_defaults(func=cmd_info)
+
+    c = sub.add_parser("convert", help="convert an NVIDIA/rosinality checkpoint to wplus .safetensors")
+    c.add_argument("source")
+    c.add_argument("dest")
+    c.set_defaults(func=cmd_convert)
     return parser
 
 

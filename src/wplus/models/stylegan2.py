@@ -300,6 +300,7 @@ class Generator(nn.Module):
         super().__init__()
         self.config = cfg
         self.source = "in-memory"  # set by loaders: where the weights came from
+        self.source_format = "in-memory"
         self.mapping = MappingNetwork(cfg)
         self.synthesis = SynthesisNetwork(cfg)
 

@@ -1,0 +1,90 @@
+"""NVIDIA TensorFlow StyleGAN2 pickles: a tuple (G, D, Gs) of `dnnlib.tflib.network.Network`.
+
+Variables of Gs (`mapping/Dense0/weight`, `synthesis/8x8/Conv0_up/weight`, `dlatent_avg`, ...)
+map to wplus' names with the layout changes of TF: dense weights [in, out] -> [out, in];
+conv weights [k, k, in, out] -> [out, in, k, k], the up-sampling conv flipped spatially
+(TF's fused up-conv correlates where PyTorch's transposed conv convolves); affine biases
+stored without their +1; noise maps [1, 1, r, r]; the constant [1, C, 4, 4].
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import torch
+
+from ..errors import WplusError
+from ..models.stylegan2 import GeneratorConfig
+from .safe_pickle import TFNetworkStub
+from .tables import IDENTITY, Rule, convert_by_table, generator_targets, infer_config
+
+FORMAT = "NVIDIA TensorFlow StyleGAN2 pickle"
+
+_dense = lambda t: t.t()  # noqa: E731
+_conv = lambda t: t.permute(3, 2, 0, 1)  # noqa: E731
+_conv_up = lambda t: t.flip([0, 1]).permute(3, 2, 0, 1)  # noqa: E731
+_plus_one = lambda t: t + 1  # noqa: E731
+_noise = lambda t: t[0, 0]  # noqa: E731
+_const = lambda t: t[0]  # noqa: E731
+
+_LAYER = {"weight": None, "bias": IDENTITY, "noise_strength": IDENTITY,
+          "affine.weight": ("mod_weight", _dense), "affine.bias": ("mod_bias", _plus_one)}
+
+
+def is_nvidia_tf(data) -> bool:
+    return isinstance(data, tuple) and len(data) == 3 and all(isinstance(n, TFNetworkStub) for n in data)
+
+
+def rule(target: str) -> Rule | None:
+    """wplus name -> (TF variable name, transform)."""
+    if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", target):
+        return f"mapping/Dense{m[1]}/{m[2]}", _dense if m[2] == "weight" else IDENTITY
+    if target == "mapping.w_avg":
+        return "dlatent_avg", IDENTITY
+    if target == "synthesis.b4.const":
+        return "synthesis/4x4/Const/const", _const
+    m = re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", target)
+    if not m:
+        return None
+    r, layer, field = int(m[1]), m[2], m[3]
+    scope = {"conv0": "Conv0_up", "conv1": "Conv" if r == 4 else "Conv1", "torgb": "ToRGB"}[layer]
+    prefix = f"synthesis/{r}x{r}/{scope}/"
+    if field == "noise_const":
+        index = 2 * int(math.log2(r)) - (5 if layer == "conv0" else 4)
+        return f"synthesis/noise{index}", _noise
+    if field == "weight":
+        return prefix + "weight", _conv_up if layer == "conv0" else _conv
+    spec = _LAYER.get(field)
+    if isinstance(spec, tuple):
+        return prefix + spec[0], spec[1]
+    return (prefix + field, spec) if spec else None
+
+
+def _nvidia_names(params: dict) -> dict[str, torch.Tensor]:
+    """Just enough renaming for `infer_config` (shapes only)."""
+    out = {}
+    for key, value in params.items():
+        if m := re.fullmatch(r"mapping/Dense(\d+)/weight", key):
+            out[f"mapping.fc{m[1]}.weight"] = torch.empty(value.shape[::-1])
+        elif m := re.fullmatch(r"synthesis/(\d+)x\d+/(Conv|Conv1)/weight", key):
+            out[f"synthesis.b{m[1]}.conv1.weight"] = torch.empty(value.shape[3])
+        elif m := re.fullmatch(r"synthesis/(\d+)x\d+/ToRGB/weight", key):
+            out[f"synthesis.b{m[1]}.torgb.weight"] = torch.empty(0)
+    return out
+
+
+def convert(data: tuple, what: str) -> tuple[GeneratorConfig, dict]:
+    Gs = data[2]
+    params = Gs.params()
+    if any(re.match(r"(G_synthesis|synthesis)/4x4/Const/Noise", k) or k.startswith("G_mapping/") for k in params):
+        raise WplusError(f"{what}: a StyleGAN (v1) TF pickle; only StyleGAN2 is supported so far")
+    if any(k.startswith("synthesis/ToRGB_lod") or "/Skip/" in k for k in params):
+        raise WplusError(f"{what}: a StyleGAN2 'orig' or 'resnet' generator; only 'skip' is supported")
+    if any(k.startswith("mapping/LabelEmbed") for k in params):
+        raise WplusError(f"{what}: a class-conditional generator is not supported")
+    kwargs = Gs.state.get("static_kwargs") or {}
+    extra = dict(mapping_lr_multiplier=float(kwargs.get("mapping_lrmul", 0.01)),
+                 w_avg_beta=float(kwargs.get("dlatent_avg_beta", 0.995)))
+    cfg = infer_config(_nvidia_names(params), what, **extra)
+    sd = convert_by_table(params, generator_targets(cfg), rule, lambda k: k == "lod", what)
+    return cfg, sd

@@ -1,0 +1,201 @@
+"""Build small fake checkpoints with the exact structure of each format users bring.
+
+Each starts from a wplus generator (random weights, non-zero noise strengths) and writes its
+tensors in the foreign layout with the foreign names, module paths and pickle machinery.
+The inverse tables here are written from the formats' documentation, independently of
+wplus.checkpoints.
+"""
+from __future__ import annotations
+
+import collections
+import math
+import pickle
+import sys
+import types
+from pathlib import Path
+
+import torch
+
+from wplus.models.stylegan2 import Generator, fir_kernel
+
+EVIL_SRC = "import pathlib\npathlib.Path('{marker}').write_text('module_src was executed')\n"
+
+
+# --- NVIDIA stylegan2-ada-pytorch ------------------------------------------------------
+class _Persistent:
+    """Pickles exactly like an object of a `@persistence.persistent_class` class."""
+
+    def __init__(self, class_name: str, state: dict, marker: str) -> None:
+        self.class_name, self.state, self.marker = class_name, state, marker
+
+    def __reduce__(self):
+        meta = dict(type="class", version=4, module_src=EVIL_SRC.format(marker=self.marker),
+                    class_name=self.class_name, state=self.state)
+        return (sys.modules["torch_utils.persistence"]._reconstruct_persistent_obj, (meta,))
+
+
+class _EasyDict(dict):
+    pass
+
+
+def _fake_nvidia_modules(monkeypatch) -> None:
+    pkg = types.ModuleType("torch_utils")
+    persistence = types.ModuleType("torch_utils.persistence")
+
+    def _reconstruct_persistent_obj(meta):  # never called by wplus
+        raise AssertionError("reconstruct called")
+
+    _reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
+    _reconstruct_persistent_obj.__qualname__ = "_reconstruct_persistent_obj"
+    persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
+    pkg.persistence = persistence
+    dnnlib, util = types.ModuleType("dnnlib"), types.ModuleType("dnnlib.util")
+    _EasyDict.__module__, _EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
+    util.EasyDict = _EasyDict
+    dnnlib.util = util
+    for name, mod in [("torch_utils", pkg), ("torch_utils.persistence", persistence),
+                      ("dnnlib", dnnlib), ("dnnlib.util", util)]:
+        monkeypatch.setitem(sys.modules, name, mod)
+
+
+def _module_state(params: dict, buffers: dict, modules: dict, **attrs) -> dict:
+    return {"training": False, "_parameters": collections.OrderedDict(
+        (k, torch.nn.Parameter(v.clone(), requires_grad=False)) for k, v in params.items()),
+        "_buffers": collections.OrderedDict(buffers), "_modules": collections.OrderedDict(modules),
+        "_forward_hooks": collections.OrderedDict(), "_non_persistent_buffers_set": set(),
+        "_init_args": (), "_init_kwargs": _EasyDict(attrs.pop("init_kwargs", {})), **attrs}
+
+
+def nvidia_pt_pickle(G: Generator, path: Path, marker: Path, monkeypatch, *, d_only: bool = False) -> Path:
+    """A stylegan2-ada-pytorch network pickle {G, D, G_ema, augment_pipe, training_set_kwargs}."""
+    _fake_nvidia_modules(monkeypatch)
+    sd, cfg, m = G.state_dict(), G.config, str(marker)
+    filt = fir_kernel()
+
+    def fc(prefix, lr=1.0):
+        return _Persistent("FullyConnectedLayer", _module_state(
+            {"weight": sd[prefix + ".weight"], "bias": sd[prefix + ".bias"]}, {}, {},
+            activation="lrelu" if lr != 1.0 else "linear", weight_gain=lr / math.sqrt(sd[prefix + ".weight"].shape[1]),
+            bias_gain=lr), m)
+
+    def layer(prefix, cls):
+        params = {k: sd[f"{prefix}.{k}"] for k in ("weight", "noise_strength", "bias") if f"{prefix}.{k}" in sd}
+        buffers = {"resample_filter": filt.clone()} if cls == "SynthesisLayer" else {}
+        if f"{prefix}.noise_const" in sd:
+            buffers["noise_const"] = sd[f"{prefix}.noise_const"]
+        return _Persistent(cls, _module_state(params, buffers, {"affine": fc(prefix + ".affine")},
+                                              conv_clamp=cfg.conv_clamp), m)
+
+    mapping = _Persistent("MappingNetwork", _module_state(
+        {}, {"w_avg": sd["mapping.w_avg"]},
+        {f"fc{i}": fc(f"mapping.fc{i}", cfg.mapping_lr_multiplier) for i in range(cfg.mapping_layers)},
+        w_avg_beta=cfg.w_avg_beta, z_dim=cfg.z_dim, w_dim=cfg.w_dim), m)
+    blocks = {}
+    for res in G.synthesis.resolutions:
+        p = f"synthesis.b{res}"
+        mods = {} if res == 4 else {"conv0": layer(p + ".conv0", "SynthesisLayer")}
+        mods.update(conv1=layer(p + ".conv1", "SynthesisLayer"), torgb=layer(p + ".torgb", "ToRGBLayer"))
+        params = {"const": sd[p + ".const"]} if res == 4 else {}
+        blocks[f"b{res}"] = _Persistent("SynthesisBlock", _module_state(
+            params, {"resample_filter": filt.clone()}, mods, architecture="skip", resolution=res), m)
+    synthesis = _Persistent("SynthesisNetwork", _module_state({}, {}, blocks, img_resolution=cfg.resolution), m)
+    gen = _Persistent("Generator", _module_state({}, {}, {"synthesis": synthesis, "mapping": mapping},
+                                                 z_dim=cfg.z_dim, c_dim=0, w_dim=cfg.w_dim,
+                                                 img_resolution=cfg.resolution, num_ws=cfg.num_ws,
+                                                 init_kwargs={"z_dim": cfg.z_dim}), m)
+    disc = _Persistent("Discriminator", _module_state({"weight": torch.randn(4, 3)}, {}, {}), m)
+    data = {"D": disc, "augment_pipe": None,
+            "training_set_kwargs": _EasyDict(resolution=cfg.resolution, use_labels=False)}
+    if not d_only:
+        data.update(G=gen, G_ema=gen)
+    path.write_bytes(pickle.dumps(data, protocol=4))
+    return path
+
+
+# --- NVIDIA TensorFlow StyleGAN2 -------------------------------------------------------
+class _TFNetwork:
+    def __init__(self, name: str, variables: list, components: dict, static_kwargs: dict) -> None:
+        self.state = dict(version=4, name=name, static_kwargs=static_kwargs, components=components,
+                          build_module_src="raise SystemExit('build source was executed')",
+                          build_func_name="G_main", variables=variables)
+
+    def __getstate__(self):
+        return self.state
+
+
+def tf_variables(G: Generator) -> dict[str, torch.Tensor]:
+    """Gs' variables in TF layout, named as in NVIDIA's TF StyleGAN2 (config-e/f, 'skip')."""
+    sd, out = G.state_dict(), {}
+    for i in range(G.config.mapping_layers):
+        out[f"mapping/Dense{i}/weight"] = sd[f"mapping.fc{i}.weight"].t()
+        out[f"mapping/Dense{i}/bias"] = sd[f"mapping.fc{i}.bias"]
+    out["dlatent_avg"] = sd["mapping.w_avg"]
+    out["synthesis/4x4/Const/const"] = sd["synthesis.b4.const"][None]
+    noise_index = 0
+    for res in G.synthesis.resolutions:
+        scopes = [("conv1", "Conv")] if res == 4 else [("conv0", "Conv0_up"), ("conv1", "Conv1")]
+        for name, scope in scopes + [("torgb", "ToRGB")]:
+            p, t = f"synthesis.b{res}.{name}.", f"synthesis/{res}x{res}/{scope}/"
+            w = sd[p + "weight"].permute(2, 3, 1, 0)  # [out,in,k,k] -> [k,k,in,out]
+            out[t + "weight"] = w.flip([0, 1]) if scope == "Conv0_up" else w
+            out[t + "bias"] = sd[p + "bias"]
+            out[t + "mod_weight"] = sd[p + "affine.weight"].t()
+            out[t + "mod_bias"] = sd[p + "affine.bias"] - 1
+            if name != "torgb":
+                out[t + "noise_strength"] = sd[p + "noise_strength"]
+                out[f"synthesis/noise{noise_index}"] = sd[p + "noise_const"][None, None]
+                noise_index += 1
+    return out
+
+
+def nvidia_tf_pickle(G: Generator, path: Path, monkeypatch) -> Path:
+    mod = types.ModuleType("dnnlib.tflib.network")
+    _TFNetwork.__module__, _TFNetwork.__qualname__ = "dnnlib.tflib.network", "Network"
+    mod.Network = _TFNetwork
+    for name in ("dnnlib", "dnnlib.tflib"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "dnnlib.tflib.network", mod)
+    v = {k: t.numpy().copy() for k, t in tf_variables(G).items()}
+    split = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]  # noqa: E731
+    mapping = _TFNetwork("G_mapping", split("mapping/"), {}, {})
+    synthesis = _TFNetwork("G_synthesis", split("synthesis/"), {}, {})
+    Gs = _TFNetwork("G", [("dlatent_avg", v["dlatent_avg"]), ("lod", torch.zeros(()).numpy())],
+                    {"mapping": mapping, "synthesis": synthesis},
+                    {"resolution": G.resolution, "mapping_lrmul": G.config.mapping_lr_multiplier})
+    D = _TFNetwork("D", [("4x4/Dense0/weight", torch.zeros(2, 2).numpy())], {}, {})
+    path.write_bytes(pickle.dumps((Gs, D, Gs), protocol=3))
+    return path
+
+
+# --- rosinality stylegan2-pytorch ------------------------------------------------------
+def rosinality_state(G: Generator) -> dict[str, torch.Tensor]:
+    sd, out = G.state_dict(), {}
+    for i in range(G.config.mapping_layers):
+        out[f"style.{i + 1}.weight"] = sd[f"mapping.fc{i}.weight"]
+        out[f"style.{i + 1}.bias"] = sd[f"mapping.fc{i}.bias"]
+    out["input.input"] = sd["synthesis.b4.const"][None]
+    blur = fir_kernel() * 4  # make_kernel([1,3,3,1]) (normalised) times upsample factor²
+    noise_index = 0
+    for k, res in enumerate(G.synthesis.resolutions):
+        if res == 4:
+            places = [("conv1", "conv1."), ("torgb", "to_rgb1.")]
+        else:
+            i = k - 1
+            places = [("conv0", f"convs.{2 * i}."), ("conv1", f"convs.{2 * i + 1}."), ("torgb", f"to_rgbs.{i}.")]
+        for name, r in places:
+            p = f"synthesis.b{res}.{name}."
+            out[r + "conv.weight"] = sd[p + "weight"][None]
+            out[r + "conv.modulation.weight"] = sd[p + "affine.weight"]
+            out[r + "conv.modulation.bias"] = sd[p + "affine.bias"]
+            if name == "torgb":
+                out[r + "bias"] = sd[p + "bias"].view(1, 3, 1, 1)
+                if res > 4:
+                    out[r + "upsample.kernel"] = blur.clone()
+            else:
+                out[r + "noise.weight"] = sd[p + "noise_strength"].view(1)
+                out[r + "activate.bias"] = sd[p + "bias"]
+                out[f"noises.noise_{noise_index}"] = sd[p + "noise_const"][None, None]
+                noise_index += 1
+                if name == "conv0":
+                    out[r + "conv.blur.kernel"] = blur.clone()
+    return out
