@@ -201,21 +201,33 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         log_path = self.out / "log.csv"
         new_log = not log_path.exists()
+        if not new_log:  # after a resume, drop rows of steps that are being redone
+            lines = log_path.read_text().splitlines(keepends=True)
+            kept = [ln for ln in lines[1:] if int(ln.split(",", 1)[0]) <= self.step]
+            log_path.write_text("".join(lines[:1] + kept))
         last_ckpt = time.monotonic()
         with open(log_path, "a", newline="") as f:
             writer = csv.writer(f)
             if new_log:
                 writer.writerow(["step", "images", "l1", "g_adv", "d_loss", "r1", "img_per_s", "time"])
+            window: dict[str, list[float]] = {k: [] for k in ("l1", "g_adv", "d_loss", "r1")}
+            t_window = time.perf_counter()
             while self.step < cfg.max_steps:
-                t0 = time.perf_counter()
                 stats = self.train_step()
-                rate = cfg.batch / (time.perf_counter() - t0)
+                for key, value in stats.items():
+                    if key == "l1" or value:  # adversarial terms: only steps that computed them
+                        window[key].append(value)
                 if self.step % 20 == 0 or self.step == cfg.max_steps:
-                    writer.writerow([self.step, self.step * cfg.batch, *(f"{stats[k]:.5f}" for k in
+                    elapsed = time.perf_counter() - t_window
+                    means = {k: sum(v) / len(v) if v else 0.0 for k, v in window.items()}
+                    rate = cfg.batch * len(window["l1"]) / elapsed
+                    writer.writerow([self.step, self.step * cfg.batch, *(f"{means[k]:.5f}" for k in
                                      ("l1", "g_adv", "d_loss", "r1")), f"{rate:.1f}", time.time()])
                     f.flush()
-                    log(f"step {self.step} l1 {stats['l1']:.4f} g_adv {stats['g_adv']:.3f} "
-                        f"d {stats['d_loss']:.3f} {rate:.0f} img/s")
+                    log(f"step {self.step} l1 {means['l1']:.4f} g_adv {means['g_adv']:.3f} "
+                        f"d {means['d_loss']:.3f} {rate:.0f} img/s")
+                    window = {k: [] for k in window}
+                    t_window = time.perf_counter()
                 if self.step % cfg.sample_every == 0:
                     self.write_samples()
                 if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
