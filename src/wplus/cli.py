@@ -6,18 +6,22 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
 from tqdm import tqdm
 
 from . import __version__
 from .checkpoints import load_generator, save_generator
-from .models.registry import sha256_file
 from .errors import WplusError
 from .inversion import INITS, PRESETS, SPACES, Snapshots, StepState, embed
-from .io.images import ImageLoadError, LoadedImage, find_images, image_grid, load_image, save_image, to_uint8
+from .io.align import align, paste_back
+from .io.images import (ImageLoadError, LoadedImage, find_images, image_grid, load_image, read_rgb,
+                        save_image, to_generator_input, to_uint8)
 from .io.latents import save_latents
 from .io.video import write_video
 from .losses import LOSS_KINDS, build_loss
+from .models.registry import sha256_file
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -40,11 +44,73 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def unique_stems(paths: list[Path]) -> list[str]:
+def _load_inputs(paths: list[Path], resolution: int, do_align: bool,
+                 largest: bool) -> tuple[list[LoadedImage], int]:
+    """Read (and optionally face-align) every input; unreadable or faceless ones are reported
+    on one line each and skipped. Returns (items, number skipped)."""
+    if not paths:
+        raise WplusError("no images found in the given inputs (supported: jpg, png, webp, bmp, tif, gif)")
+    loaded: list[LoadedImage] = []
+    skipped = 0
+    for p in paths:
+        try:
+            items = _aligned_faces(p, resolution, largest) if do_align else [load_image(p, resolution)]
+        except ImageLoadError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            skipped += 1
+            continue
+        for item in items:
+            if item.note:
+                print(f"note: {p}: {item.note}", file=sys.stderr)
+        loaded += items
+    return loaded, skipped
+
+
+def _aligned_faces(path: Path, size: int, largest: bool) -> list[LoadedImage]:
+    found = align(read_rgb(path), size=size, largest=largest)
+    if not found:
+        raise ImageLoadError(f"{path}: no face found")
+    items = []
+    for k, (face, alignment) in enumerate(found):
+        array = np.asarray(alignment.image, dtype=np.float64)
+        tensor, _ = to_generator_input(array, size)
+        name = path.stem if len(found) == 1 else f"{path.stem}_face{k}"
+        note = f"face {k} of {len(found)} (p={face.probability:.3f}) aligned to {size}x{size}"
+        items.append(LoadedImage(path, tensor, note, name=name, alignment=alignment))
+    return items
+
+
+def cmd_align(args: argparse.Namespace) -> int:
+    paths = find_images(args.inputs)
+    if not paths:
+        raise WplusError("no images found in the given inputs")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = skipped = 0
+    for p in paths:
+        try:
+            found = align(read_rgb(p), size=args.size, largest=args.largest)
+        except ImageLoadError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            skipped += 1
+            continue
+        if not found:
+            print(f"skipped: {p}: no face found", file=sys.stderr)
+            skipped += 1
+            continue
+        for k, (face, alignment) in enumerate(found):
+            name = p.stem if len(found) == 1 else f"{p.stem}_face{k}"
+            alignment.image.save(out / f"{name}.png")
+            written += 1
+    print(f"aligned {written} face(s) from {len(paths) - skipped} image(s) into {out}/"
+          + (f"; skipped {skipped}" if skipped else ""))
+    return 1 if skipped else (0 if written else 2)
+
+
+def unique_stems(names: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
-    for p in paths:
-        stem = p.stem
+    for stem in names:
         seen[stem] = seen.get(stem, 0) + 1
         out.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
     return out
@@ -85,25 +151,12 @@ def cmd_embed(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     paths = find_images(args.inputs)
-    if not paths:
-        raise WplusError("no images found in the given inputs (supported: jpg, png, webp, bmp, tif, gif)")
-    loaded: list[LoadedImage] = []
-    skipped = 0
-    for p in paths:
-        try:
-            item = load_image(p, G.resolution)
-        except ImageLoadError as exc:
-            print(f"skipped: {exc}", file=sys.stderr)
-            skipped += 1
-            continue
-        if item.note:
-            print(f"note: {p}: {item.note}", file=sys.stderr)
-        loaded.append(item)
+    loaded, skipped = _load_inputs(paths, G.resolution, args.align, args.largest)
     if not loaded:
-        raise WplusError(f"none of the {len(paths)} inputs could be read")
+        raise WplusError(f"none of the {len(paths)} inputs could be {'aligned' if args.align else 'read'}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stems = unique_stems([item.path for item in loaded])
+    stems = unique_stems([item.name for item in loaded])
     meta_base = {"generator": G.source, "generator_sha": G.fingerprint(), "loss": loss.name,
                  "config": config.to_dict(), "wplus_version": __version__}
     psnrs = []
@@ -126,11 +179,15 @@ def cmd_embed(args: argparse.Namespace) -> int:
             save_image(image_grid(torch.stack([targets[i], result.images[i]])), out / f"{stem}_compare.png")
             if snapshots:
                 write_video(_video_frames(snapshots, i, targets[i:i + 1].cpu()), out / f"{stem}.mp4", fps=24)
+            if args.paste_back and item.alignment is not None:
+                photo = Image.fromarray(read_rgb(item.path).astype(np.uint8))
+                recon = Image.fromarray(to_uint8(result.images[i:i + 1])[0])
+                paste_back(photo, item.alignment, recon).save(out / f"{stem}_pasted.png")
             psnrs.append(float(result.psnr[i]))
     mean_psnr = sum(psnrs) / len(psnrs)
     print(f"embedded {len(loaded)} image(s) into {config.space.upper()} with {loss.name} loss, "
           f"mean PSNR {mean_psnr:.2f} dB; results in {out}/" +
-          (f"; skipped {skipped} unreadable input(s)" if skipped else ""))
+          (f"; skipped {skipped} input(s)" if skipped else ""))
     return 1 if skipped else 0
 
 
@@ -203,7 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default="wplus-out", help="output folder")
     e.add_argument("--video", action="store_true", help="also write an MP4 of the optimisation")
     e.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    e.add_argument("--align", action="store_true", help="detect and FFHQ-align faces first (MTCNN)")
+    e.add_argument("--largest", action="store_true", help="with --align: only the largest face per photo")
+    e.add_argument("--paste-back", action="store_true", help="with --align: paste reconstructions into the photo")
     e.set_defaults(func=cmd_embed)
+
+    a = sub.add_parser("align", help="detect faces and write FFHQ-aligned crops")
+    a.add_argument("inputs", nargs="+", help="photos and/or folders")
+    a.add_argument("--size", type=int, default=1024, help="output side in pixels")
+    a.add_argument("--largest", action="store_true", help="only the largest face per photo")
+    a.add_argument("--out", default="wplus-out/aligned")
+    a.set_defaults(func=cmd_align)
 
     g = sub.add_parser("generate", help="sample images (and their w) from the generator")
     g.add_argument("--generator", default="default")

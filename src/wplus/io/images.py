@@ -28,6 +28,11 @@ class LoadedImage:
     path: Path
     tensor: torch.Tensor  # [1, 3, R, R] in [-1, 1]
     note: str | None  # e.g. "centre-cropped 640x480 -> 480x480, resized to 64x64"
+    name: str = ""  # output file stem; the file's stem unless set (e.g. "photo_face1")
+    alignment: object | None = None  # io.align.Alignment when the image is an aligned face
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.path.stem
 
 
 def find_images(inputs: list[str | Path]) -> list[Path]:
@@ -60,6 +65,13 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
 def load_image(path: str | Path, resolution: int) -> LoadedImage:
     """Read one file as a [1, 3, R, R] tensor; raises ImageLoadError with a one-line reason."""
     path = Path(path)
+    tensor, note = to_generator_input(read_rgb(path), resolution)
+    return LoadedImage(path, tensor, note)
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """Read any supported image file as an RGB float array [H, W, 3] in 0..255 (EXIF-rotated)."""
+    path = Path(path)
     if not path.is_file():
         raise ImageLoadError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -74,7 +86,7 @@ def load_image(path: str | Path, resolution: int) -> LoadedImage:
                                          f"(over {MAX_PIXELS:,} pixels); downscale it first")
                 img.load()
                 img = ImageOps.exif_transpose(img)
-                array = _to_rgb_array(img)
+                return _to_rgb_array(img)
     except ImageLoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -84,8 +96,6 @@ def load_image(path: str | Path, resolution: int) -> LoadedImage:
         raise ImageLoadError(f"{path}: not a readable image ({type(exc).__name__})") from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageLoadError(f"{path}: corrupt or truncated image ({str(exc).splitlines()[0]})") from None
-    tensor, note = to_generator_input(array, resolution)
-    return LoadedImage(path, tensor, note)
 
 
 def to_generator_input(array: np.ndarray, resolution: int) -> tuple[torch.Tensor, str | None]:
