@@ -101,3 +101,23 @@ def test_cli_embed_align_paste_back(tmp_path, capsys):
     pasted = Image.open(tmp_path / "out" / "astronaut_pasted.png")
     assert pasted.size == (512, 512)
     assert "aligned to 32x32" in capsys.readouterr().err
+
+
+def test_several_faces_numbered_or_largest(astronaut, tmp_path, capsys):
+    small = np.asarray(Image.fromarray(astronaut).resize((256, 256)))
+    group = np.concatenate([astronaut, np.pad(small, ((0, 256), (0, 0), (0, 0)), constant_values=255)], axis=1)
+    found = align(group, size=64)
+    assert len(found) == 2
+    areas = [(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]) for f, _ in found]
+    assert areas[0] > areas[1] and found[0][0].box[0] < 512 <= found[1][0].box[0]
+    assert len(align(group, size=64, largest=True)) == 1
+    Image.fromarray(group).save(tmp_path / "group.png")
+    assert main(["align", str(tmp_path / "group.png"), "--size", "64", "--out", str(tmp_path / "o")]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["group_face0.png", "group_face1.png"]
+
+
+def test_huge_photo_is_detected_on_a_downscaled_copy(astronaut, face):
+    big = np.asarray(Image.fromarray(astronaut).resize((2048, 2048), Image.Resampling.BICUBIC))
+    found = align(big, size=64)
+    assert len(found) == 1
+    assert np.abs(found[0][0].landmarks / 4 - face.landmarks).max() < 3.0

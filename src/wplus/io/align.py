@@ -29,6 +29,24 @@ def detector() -> MTCNN:
     return _detector
 
 
+#: Photos larger than this (longer side) are detected on a downscaled copy; alignment still
+#: samples the full-resolution photo.
+DETECT_MAX_SIDE = 1536
+
+
+def detect_faces(array: np.ndarray) -> list[Face]:
+    """MTCNN on an RGB array, downscaled first when huge (boxes and points scaled back)."""
+    scale = max(array.shape[:2]) / DETECT_MAX_SIDE
+    if scale <= 1:
+        return detector().detect(array)
+    small = Image.fromarray(array).resize((round(array.shape[1] / scale), round(array.shape[0] / scale)),
+                                          Image.Resampling.BILINEAR, reducing_gap=2.0)
+    faces = detector().detect(np.asarray(small))
+    for f in faces:
+        f.box, f.landmarks = f.box * scale, f.landmarks * scale
+    return faces
+
+
 def align(photo: Image.Image | np.ndarray, size: int = 1024, largest: bool = False,
           min_probability: float = 0.9) -> list[tuple[Face, Alignment]]:
     """Detect faces (probability >= min_probability) and align each the FFHQ way.
@@ -37,7 +55,8 @@ def align(photo: Image.Image | np.ndarray, size: int = 1024, largest: bool = Fal
     array = np.asarray(photo.convert("RGB") if isinstance(photo, Image.Image) else photo)
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)
-    faces = [f for f in detector().detect(np.clip(array, 0, 255).astype(np.uint8)) if f.probability >= min_probability]
+    array = np.clip(array, 0, 255).astype(np.uint8)
+    faces = [f for f in detect_faces(array) if f.probability >= min_probability]
     faces.sort(key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
     if largest:
         faces = faces[:1]
