@@ -17,7 +17,7 @@ from wplus.models.stylegan2 import GeneratorConfig, fir_kernel
 from conftest import make_generator
 from fakes import nvidia_pt_pickle, nvidia_tf_pickle, rosinality_state, tf_variables
 
-CFG = GeneratorConfig(resolution=16, z_dim=32, w_dim=32, channel_base=256, channel_max=32,
+CFG = GeneratorConfig(resolution=32, z_dim=32, w_dim=32, channel_base=512, channel_max=32,
                       mapping_layers=3, conv_clamp=256.0)
 SQRT2 = math.sqrt(2)
 
@@ -127,7 +127,7 @@ def test_convert_gives_identical_generator(G0, tmp_path, monkeypatch, capsys):
         assert torch.equal(a, b), k
     assert main(["info", str(path)]) == 0
     info = capsys.readouterr().out
-    assert "NVIDIA stylegan2-ada" in info and "16x16" in info and "file sha256:" in info
+    assert "NVIDIA stylegan2-ada" in info and "32x32" in info and "file sha256:" in info
 
 
 def test_discriminator_only_pickle(G0, tmp_path, monkeypatch):
@@ -175,6 +175,12 @@ def test_nvidia_tf_pickle_matches_tf_equations(G0, tmp_path, monkeypatch):
                         + raw["synthesis/noise0"][0, 0] * raw["synthesis/4x4/Conv/noise_strength"]
                         + raw["synthesis/4x4/Conv/bias"][None, :, None, None], 0.2) * SQRT2
     assert torch.allclose(G1.synthesis.b4.conv1(x4, w), ref4, atol=1e-4)
+    # ToRGB: 1x1 modulated conv without demodulation, styles * 1/sqrt(in), plus bias.
+    s = w @ (raw["synthesis/8x8/ToRGB/mod_weight"] / math.sqrt(w.shape[1])) + raw["synthesis/8x8/ToRGB/mod_bias"] + 1
+    x8 = torch.randn(2, G1.synthesis.b8.torgb.weight.shape[1], 8, 8)
+    rgb = torch.einsum("nchw,co,nc->nohw", x8, raw["synthesis/8x8/ToRGB/weight"][0, 0], s / math.sqrt(x8.shape[1]))
+    rgb = rgb + raw["synthesis/8x8/ToRGB/bias"][None, :, None, None]
+    assert torch.allclose(G1.synthesis.b8.torgb(x8, w), rgb, atol=1e-4)
     _assert_same_generator(G0, G1)
 
 
@@ -224,6 +230,18 @@ def test_rosinality_checkpoint(G0, tmp_path, kind):
     x8 = torch.randn(2, G1.synthesis.b8.conv1.weight.shape[1], 8, 8)
     ref8 = rosinality_styled_conv(x8, w, raw, "convs.1.", raw["noises.noise_2"], up=False)
     assert torch.allclose(G1.synthesis.b8.conv1(x8, w), ref8, atol=1e-4)
+    # ToRGB: modulated 1x1 conv (scale 1/sqrt(in)), no demodulation, bias [1, 3, 1, 1].
+    style = w @ (raw["to_rgbs.0.conv.modulation.weight"] / math.sqrt(w.shape[1])).t() + raw["to_rgbs.0.conv.modulation.bias"]
+    wt = raw["to_rgbs.0.conv.weight"][0, :, :, 0, 0] / math.sqrt(x8.shape[1])
+    rgb = torch.einsum("nchw,oc,nc->nohw", x8, wt, style) + raw["to_rgbs.0.bias"]
+    assert torch.allclose(G1.synthesis.b8.torgb(x8, w), rgb, atol=1e-4)
+    # Mapping: PixelNorm, then EqualLinear(lr_mul 0.01) + fused leaky ReLU.
+    z = torch.randn(2, CFG.z_dim)
+    x = z * torch.rsqrt(z.square().mean(1, keepdim=True) + 1e-8)
+    for i in range(1, CFG.mapping_layers + 1):
+        x = F.leaky_relu(x @ (raw[f"style.{i}.weight"] * 0.01 / math.sqrt(x.shape[1])).t()
+                         + raw[f"style.{i}.bias"] * 0.01, 0.2) * SQRT2
+    assert torch.allclose(G1.mapping(z)[:, 0], x, atol=1e-5)
 
 
 def test_rosinality_missing_key(G0, tmp_path):
