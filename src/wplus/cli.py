@@ -19,9 +19,14 @@ from .io.align import align, paste_back
 from .io.images import (ImageLoadError, LoadedImage, find_images, image_grid, load_image, read_rgb,
                         save_image, to_generator_input, to_uint8)
 from .io.latents import save_latents
-from .io.video import write_video
+from .editing import interpolate, mix, parse_layers, transfer
+from .editing.inputs import code_for
+from .experiments import STUDIES
+from .experiments.common import FACE_SAMPLES, Context, bundled_images, generator_samples, write_study
+from .io.video import write_gif, write_video
 from .losses import LOSS_KINDS, build_loss
 from .models.registry import sha256_file
+from .models.vgg16 import VGGWeightsNotFound
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -237,6 +242,120 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _render(G, ws: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return G.synthesis(ws, noise_mode="const").clamp(-1, 1).cpu()
+
+
+def _edit_setup(args: argparse.Namespace):
+    """Generator, embedding config and loss shared by morph / mix / transfer."""
+    device = pick_device(args.device)
+    G = load_generator(args.generator, device)
+    config = replace(PRESETS[args.preset], **{k: v for k, v in dict(
+        space=args.space, steps=args.steps, loss=args.loss).items() if v is not None})
+    loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
+                               perceptual_weight=config.perceptual_weight,
+                               perceptual_resolution=config.perceptual_resolution)
+    if warning:
+        print(warning, file=sys.stderr)
+    cache = Path(args.cache_dir) if args.cache_dir else None
+    code = lambda p: code_for(G, p, config, loss, cache)  # noqa: E731
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return G, code, out
+
+
+def cmd_morph(args: argparse.Namespace) -> int:
+    G, code, out = _edit_setup(args)
+    if args.frames < 2:
+        raise WplusError("--frames must be at least 2")
+    ws = interpolate(code(args.a)[0], code(args.b)[0], torch.linspace(0, 1, args.frames))
+    frames = torch.cat([_render(G, ws[i:i + 8]) for i in range(0, len(ws), 8)])
+    strip = frames[torch.linspace(0, len(frames) - 1, min(len(frames), 8)).round().long()]
+    save_image(image_grid(strip), out / "morph_strip.png")
+    save_latents(out / "morph.npz", ws, {"a": args.a, "b": args.b, "frames": args.frames})
+    video = [to_uint8(_upscale(f[None]))[0] for f in frames]
+    path = write_video(video, out / "morph.mp4") if args.video else write_gif(video, out / "morph.gif")
+    print(f"morph of {len(frames)} frames: {out / 'morph_strip.png'}, {path}, {out / 'morph.npz'}")
+    return 0
+
+
+def cmd_mix(args: argparse.Namespace) -> int:
+    G, code, out = _edit_setup(args)
+    layers = parse_layers(args.layers, G.num_ws)
+    content, style = code(args.content), code(args.style)
+    mixed = mix(content, style, layers)
+    images = _render(G, torch.cat([content, style, mixed]))
+    save_image(image_grid(images), out / "mix.png")
+    save_latents(out / "mix.npz", mixed, {"content": args.content, "style": args.style, "layers": layers})
+    print(f"content | style | mixed (layers {layers} from style): {out / 'mix.png'}, {out / 'mix.npz'}")
+    return 0
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    G, code, out = _edit_setup(args)
+    target, a, b = code(args.target), code(args.source), code(args.dest)
+    result = transfer(target, a, b, args.strength)
+    save_image(image_grid(_render(G, torch.cat([target, a, b, result]))), out / "transfer.png")
+    save_latents(out / "transfer.npz", result, {"target": args.target, "from": args.source, "to": args.dest,
+                                               "strength": args.strength})
+    print(f"target | from | to | result: {out / 'transfer.png'}, {out / 'transfer.npz'}")
+    return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    G = load_generator(args.generator, device)
+    config = replace(PRESETS["default"], steps=args.steps, **({"loss": args.loss} if args.loss else {}))
+    loss, warning = build_loss(config.loss, vgg16=args.vgg16)
+    if warning:
+        print(warning, file=sys.stderr)
+    try:
+        perceptual = build_loss("i2s", vgg16=args.vgg16)[0]
+    except VGGWeightsNotFound:
+        perceptual = None
+    if args.images:
+        loaded, _ = _load_inputs(find_images([args.images]), G.resolution, False, False)
+        if not loaded:
+            raise WplusError(f"{args.images}: no readable images")
+        images, names = torch.cat([i.tensor for i in loaded]).to(device), [i.name for i in loaded]
+    else:  # the generator's own samples (known ground truth) and a real photo
+        real, real_names = bundled_images(FACE_SAMPLES, G.resolution)
+        images = torch.cat([generator_samples(G, 3), real.to(device)])
+        names = ["sample0", "sample1", "sample2", *real_names]
+    out = Path(args.out)
+    ctx = Context(G, images, names, config, loss, perceptual, out)
+    names_to_run = list(STUDIES) if args.name == "all" else [args.name]
+    sections = []
+    for name in names_to_run:
+        print(f"running {name} ({config.steps} steps per embedding)...", file=sys.stderr)
+        result = STUDIES[name](ctx)
+        written = write_study(result, out)
+        sections.append(written[1].read_text())
+        print(f"{name}: " + ", ".join(str(p) for p in written))
+    if args.name == "all":
+        header = (f"# wplus experiments\n\ngenerator: {G.source}; images: {', '.join(names)}; "
+                  f"{config.steps} Adam steps, lr {config.lr}, loss {loss.name}\n\n")
+        (out / "experiments.md").write_text(header + "\n".join(sections))
+    return 0
+
+
+def _upscale(images: torch.Tensor, side: int = 256) -> torch.Tensor:
+    scale = max(1, side // images.shape[-1])
+    return torch.nn.functional.interpolate(images, scale_factor=scale, mode="nearest") if scale > 1 else images
+
+
+def _add_embedding_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--generator", default="default", help="'default' or a generator file")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="default")
+    p.add_argument("--space", choices=SPACES, help="latent space for images (default w+)")
+    p.add_argument("--steps", type=int, help="embedding steps for image inputs")
+    p.add_argument("--loss", choices=LOSS_KINDS, help="auto = paper's MSE+VGG16 if weights exist")
+    p.add_argument("--vgg16", help="path to torchvision's vgg16-397923af.pth")
+    p.add_argument("--cache-dir", help="embedding cache (default ~/.cache/wplus/embeddings)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wplus", description=__doc__)
     parser.add_argument("--version", action="version", version=f"wplus {__version__}")
@@ -284,6 +403,43 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a generator")
     i.add_argument("generator", nargs="?", default="default")
     i.set_defaults(func=cmd_info)
+
+    m = sub.add_parser("morph", help="interpolate between two images or latent files")
+    m.add_argument("a")
+    m.add_argument("b")
+    m.add_argument("--frames", type=int, default=30)
+    m.add_argument("--video", action="store_true", help="MP4 instead of GIF")
+    m.add_argument("--out", default="wplus-out/morph")
+    _add_embedding_options(m)
+    m.set_defaults(func=cmd_morph)
+
+    x = sub.add_parser("mix", help="style transfer by crossover: LAYERS from STYLE, the rest from CONTENT")
+    x.add_argument("content")
+    x.add_argument("style")
+    x.add_argument("--layers", default="0-3", help="layers taken from STYLE: e.g. 0-3, 8-17, all")
+    x.add_argument("--out", default="wplus-out/mix")
+    _add_embedding_options(x)
+    x.set_defaults(func=cmd_mix)
+
+    t = sub.add_parser("transfer", help="expression transfer: TARGET + strength * (TO - FROM)")
+    t.add_argument("target")
+    t.add_argument("--from", dest="source", required=True)
+    t.add_argument("--to", dest="dest", required=True)
+    t.add_argument("--strength", type=float, default=1.0)
+    t.add_argument("--out", default="wplus-out/transfer")
+    _add_embedding_options(t)
+    t.set_defaults(func=cmd_transfer)
+
+    ex = sub.add_parser("experiment", help="reproduce the paper's studies on a generator")
+    ex.add_argument("name", choices=[*STUDIES, "all"])
+    ex.add_argument("--generator", default="default")
+    ex.add_argument("--images", help="folder of target images (default: 3 generator samples + a photo)")
+    ex.add_argument("--steps", type=int, default=300, help="Adam steps per embedding")
+    ex.add_argument("--loss", choices=LOSS_KINDS)
+    ex.add_argument("--vgg16", help="path to torchvision's vgg16-397923af.pth")
+    ex.add_argument("--out", default="wplus-out/experiments")
+    ex.add_argument("--device", default="auto")
+    ex.set_defaults(func=cmd_experiment)
 
     c = sub.add_parser("convert", help="convert an NVIDIA/rosinality checkpoint to wplus .safetensors")
     c.add_argument("source")

@@ -16,3 +16,13 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: int = 24) -> Pa
         for frame in frames:
             writer.append_data(np.ascontiguousarray(frame))
     return path
+
+
+def write_gif(frames: list[np.ndarray], path: str | Path, fps: int = 12) -> Path:
+    """Looping GIF of uint8 [H, W, 3] frames (Pillow)."""
+    from PIL import Image
+
+    path = Path(path)
+    images = [Image.fromarray(np.ascontiguousarray(f)) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    return path

@@ -1,0 +1,36 @@
+"""Morphing: interpolation between two codes (linear in W/W+, optionally spherical in Z)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ..errors import WplusError
+
+
+def _steps(t: float | Sequence[float] | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(-1)
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, what: str = "latents") -> None:
+    if a.shape != b.shape:
+        raise WplusError(f"{what} have different shapes {list(a.shape)} and {list(b.shape)}; "
+                         "they must come from the same generator")
+
+
+def interpolate(w_a: torch.Tensor, w_b: torch.Tensor, t: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
+    """(1 - t) w_a + t w_b for each t: returns [T, *w_a.shape]. t = 0 gives w_a, 1 gives w_b."""
+    check_same_shape(w_a, w_b)
+    ts = _steps(t, w_a).view(-1, *([1] * w_a.ndim))
+    return torch.lerp(w_a[None], w_b[None], ts)
+
+
+def slerp(z_a: torch.Tensor, z_b: torch.Tensor, t: float | Sequence[float] | torch.Tensor,
+          eps: float = 1e-7) -> torch.Tensor:
+    """Spherical interpolation along the last dimension (for Z codes): [T, *z_a.shape]."""
+    check_same_shape(z_a, z_b)
+    ts = _steps(t, z_a).view(-1, *([1] * z_a.ndim))
+    a, b = z_a / z_a.norm(dim=-1, keepdim=True), z_b / z_b.norm(dim=-1, keepdim=True)
+    omega = torch.acos((a * b).sum(-1, keepdim=True).clamp(-1 + eps, 1 - eps))
+    so = torch.sin(omega)
+    return (torch.sin((1 - ts) * omega) / so) * z_a[None] + (torch.sin(ts * omega) / so) * z_b[None]

@@ -1,0 +1,17 @@
+"""Mean-latent vs random initialisation in W+ (paper section 5.2)."""
+from __future__ import annotations
+
+from .common import Context, StudyResult, metrics, rows_figure
+
+COLUMNS = ["init", "mse", "psnr", "ms_ssim", "perceptual"]
+
+
+def run(ctx: Context) -> StudyResult:
+    result = StudyResult("init", COLUMNS, note="Rows of the figure: targets, mean init, random init.")
+    figure_rows = [ctx.images.cpu()]
+    for init in ("mean", "random"):
+        r = ctx.embed(init=init, space="w+")
+        result.rows.append({"init": init, **metrics(r.images, ctx.images, ctx)})
+        figure_rows.append(r.images.clamp(-1, 1).cpu())
+    result.figure = rows_figure(figure_rows)
+    return result

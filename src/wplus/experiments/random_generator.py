@@ -1,0 +1,30 @@
+"""The same images into the trained generator and into a randomly initialised one of the same
+architecture (paper section 6: the embedding relies on what the generator learned)."""
+from __future__ import annotations
+
+import torch
+
+from ..models.stylegan2 import Generator
+from .common import Context, StudyResult, metrics, rows_figure
+
+COLUMNS = ["generator", "mse", "psnr", "ms_ssim", "perceptual"]
+
+
+def random_like(G: Generator, seed: int = 0) -> Generator:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        R = Generator(G.config)
+    R.compute_w_avg(n=2000, seed=seed)
+    return R.to(G.w_avg.device).eval().requires_grad_(False)
+
+
+def run(ctx: Context) -> StudyResult:
+    result = StudyResult("random-generator", COLUMNS,
+                         note="Rows of the figure: targets, given generator, random generator.")
+    figure_rows = [ctx.images.cpu()]
+    for name, G in (("given", ctx.G), ("random init", random_like(ctx.G))):
+        r = ctx.embed(G=G, space="w+")
+        result.rows.append({"generator": name, **metrics(r.images, ctx.images, ctx)})
+        figure_rows.append(r.images.clamp(-1, 1).cpu())
+    result.figure = rows_figure(figure_rows)
+    return result
