@@ -8,7 +8,6 @@ stored without their +1; noise maps [1, 1, r, r]; the constant [1, C, 4, 4].
 """
 from __future__ import annotations
 
-import math
 import re
 
 import torch
@@ -16,7 +15,7 @@ import torch
 from ..errors import WplusError
 from ..models.stylegan2 import GeneratorConfig
 from .safe_pickle import TFNetworkStub
-from .tables import IDENTITY, Rule, convert_by_table, generator_targets, infer_config
+from .tables import IDENTITY, Rule, convert_by_table, generator_targets, infer_config, parse_target
 
 FORMAT = "NVIDIA TensorFlow StyleGAN2 pickle"
 
@@ -35,29 +34,28 @@ def is_nvidia_tf(data) -> bool:
     return isinstance(data, tuple) and len(data) == 3 and all(isinstance(n, TFNetworkStub) for n in data)
 
 
-def rule(target: str) -> Rule | None:
+def rule(name: str) -> Rule | None:
     """wplus name -> (TF variable name, transform)."""
-    if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", target):
-        return f"mapping/Dense{m[1]}/{m[2]}", _dense if m[2] == "weight" else IDENTITY
-    if target == "mapping.w_avg":
-        return "dlatent_avg", IDENTITY
-    if target == "synthesis.b4.const":
-        return "synthesis/4x4/Const/const", _const
-    m = re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", target)
-    if not m:
+    t = parse_target(name)
+    if t is None:
         return None
-    r, layer, field = int(m[1]), m[2], m[3]
-    scope = {"conv0": "Conv0_up", "conv1": "Conv" if r == 4 else "Conv1", "torgb": "ToRGB"}[layer]
+    if t.kind == "fc":
+        return f"mapping/Dense{t.index}/{t.field}", _dense if t.field == "weight" else IDENTITY
+    if t.kind == "w_avg":
+        return "dlatent_avg", IDENTITY
+    if t.kind == "const":
+        return "synthesis/4x4/Const/const", _const
+    r = t.index
+    scope = {"conv0": "Conv0_up", "conv1": "Conv" if r == 4 else "Conv1", "torgb": "ToRGB"}[t.layer]
     prefix = f"synthesis/{r}x{r}/{scope}/"
-    if field == "noise_const":
-        index = 2 * int(math.log2(r)) - (5 if layer == "conv0" else 4)
-        return f"synthesis/noise{index}", _noise
-    if field == "weight":
-        return prefix + "weight", _conv_up if layer == "conv0" else _conv
-    spec = _LAYER.get(field)
+    if t.field == "noise_const":
+        return f"synthesis/noise{t.noise_index}", _noise
+    if t.field == "weight":
+        return prefix + "weight", _conv_up if t.layer == "conv0" else _conv
+    spec = _LAYER.get(t.field)
     if isinstance(spec, tuple):
         return prefix + spec[0], spec[1]
-    return (prefix + field, spec) if spec else None
+    return (prefix + t.field, spec) if spec else None
 
 
 def _nvidia_names(params: dict) -> dict[str, torch.Tensor]:

@@ -17,7 +17,8 @@ import torch
 
 from ..errors import WplusError
 from ..models.stylegan2 import GeneratorConfig
-from .tables import IDENTITY, Rule, check_fir_buffers, convert_by_table, generator_targets, infer_config
+from .tables import (IDENTITY, Rule, check_fir_buffers, convert_by_table, generator_targets, infer_config,
+                     parse_target)
 
 FORMAT = "rosinality stylegan2-pytorch checkpoint"
 _squeeze0 = lambda t: t[0]  # noqa: E731
@@ -36,7 +37,7 @@ def is_rosinality(data) -> bool:
     return isinstance(data, dict) and isinstance(data.get("g_ema"), dict)
 
 
-def _layer_prefix(r: int, layer: str, num_ws: int) -> str:
+def _layer_prefix(r: int, layer: str) -> str:
     """Where wplus' b{r}.{conv0,conv1,torgb} lives in rosinality's module tree."""
     if r == 4:
         return "conv1." if layer == "conv1" else "to_rgb1."
@@ -44,28 +45,25 @@ def _layer_prefix(r: int, layer: str, num_ws: int) -> str:
     return {"conv0": f"convs.{2 * i}.", "conv1": f"convs.{2 * i + 1}.", "torgb": f"to_rgbs.{i}."}[layer]
 
 
-def make_rule(num_ws: int):
-    def rule(target: str) -> Rule | None:
-        if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", target):
-            return f"style.{int(m[1]) + 1}.{m[2]}", IDENTITY
-        if target == "mapping.w_avg":
-            return "latent_avg", _flat
-        if target == "synthesis.b4.const":
-            return "input.input", _squeeze0
-        m = re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", target)
-        if not m:
-            return None
-        r, layer, field = int(m[1]), m[2], m[3]
-        p = _layer_prefix(r, layer, num_ws)
-        if field == "noise_const":
-            index = 2 * int(math.log2(r)) - (5 if layer == "conv0" else 4)
-            return f"noises.noise_{index}", _noise
-        return {"weight": (p + "conv.weight", _squeeze0),
-                "affine.weight": (p + "conv.modulation.weight", IDENTITY),
-                "affine.bias": (p + "conv.modulation.bias", IDENTITY),
-                "noise_strength": (p + "noise.weight", _scalar),
-                "bias": (p + ("bias" if layer == "torgb" else "activate.bias"), _flat)}.get(field)
-    return rule
+def rule(name: str) -> Rule | None:
+    """wplus name -> (rosinality name, transform)."""
+    t = parse_target(name)
+    if t is None:
+        return None
+    if t.kind == "fc":
+        return f"style.{t.index + 1}.{t.field}", IDENTITY
+    if t.kind == "w_avg":
+        return "latent_avg", _flat
+    if t.kind == "const":
+        return "input.input", _squeeze0
+    if t.field == "noise_const":
+        return f"noises.noise_{t.noise_index}", _noise
+    p = _layer_prefix(t.index, t.layer)
+    return {"weight": (p + "conv.weight", _squeeze0),
+            "affine.weight": (p + "conv.modulation.weight", IDENTITY),
+            "affine.bias": (p + "conv.modulation.bias", IDENTITY),
+            "noise_strength": (p + "noise.weight", _scalar),
+            "bias": (p + ("bias" if t.layer == "torgb" else "activate.bias"), _flat)}.get(t.field)
 
 
 def _nvidia_names(g: dict) -> dict[str, torch.Tensor]:
@@ -95,5 +93,5 @@ def convert(data: dict, what: str) -> tuple[GeneratorConfig, dict]:
     if "latent_avg" not in g:  # training checkpoints: estimated after loading
         targets.remove("mapping.w_avg")
     check_fir_buffers(g, what, ("blur.kernel", "upsample.kernel"))
-    sd = convert_by_table(g, targets, make_rule(cfg.num_ws), _ignorable, what)
+    sd = convert_by_table(g, targets, rule, _ignorable, what)
     return cfg, sd

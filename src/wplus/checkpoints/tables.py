@@ -6,7 +6,9 @@ every target is filled and every source tensor is used (or named as ignorable).
 """
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -23,6 +25,33 @@ def as_tensor(value) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         return value.detach().float()
     return torch.from_numpy(np.array(value, dtype=np.float32))  # np.array keeps 0-d shapes
+
+
+@dataclass(frozen=True)
+class Target:
+    """A wplus state-dict name, parsed: `kind` is 'fc', 'w_avg', 'const' or 'layer'."""
+
+    kind: str
+    index: int = 0  # mapping layer index, or block resolution for 'layer'
+    layer: str = ""  # conv0 | conv1 | torgb
+    field: str = ""  # weight, bias, noise_const, affine.weight, ...
+
+    @property
+    def noise_index(self) -> int:
+        """Position of this conv's noise map in the TF / rosinality numbering (b4.conv1 = 0)."""
+        return 2 * int(math.log2(self.index)) - (5 if self.layer == "conv0" else 4)
+
+
+def parse_target(name: str) -> Target | None:
+    if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", name):
+        return Target("fc", int(m[1]), field=m[2])
+    if name == "mapping.w_avg":
+        return Target("w_avg")
+    if name == "synthesis.b4.const":
+        return Target("const", 4)
+    if m := re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", name):
+        return Target("layer", int(m[1]), m[2], m[3])
+    return None
 
 
 def convert_by_table(source: dict, targets: list[str], rule: Callable[[str], Rule | None],
