@@ -31,6 +31,10 @@ from ..models.registry import DEFAULT_CONFIG
 from ..models.stylegan2 import Generator, GeneratorConfig
 
 
+#: Settings that do not change what is computed, so a run may resume with other values.
+RUN_ONLY_FIELDS = ("out", "max_steps", "checkpoint_minutes", "sample_every")
+
+
 @dataclass
 class TrainConfig:
     teacher: str = "../shared/weights/dcgan_faces/weights.tar"
@@ -116,9 +120,8 @@ class Trainer:
         if not self.checkpoint_path.exists():
             return False
         state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=True)
-        saved = json.loads(state["config"])
-        saved.pop("max_steps", None), saved.pop("out", None)
-        mine = {k: v for k, v in json.loads(json.dumps(asdict(self.cfg))).items() if k not in ("max_steps", "out")}
+        saved = {k: v for k, v in json.loads(state["config"]).items() if k not in RUN_ONLY_FIELDS}
+        mine = {k: v for k, v in json.loads(json.dumps(asdict(self.cfg))).items() if k not in RUN_ONLY_FIELDS}
         if saved != mine:
             diff = sorted(k for k in mine if saved.get(k) != mine[k])
             raise WplusError(f"{self.checkpoint_path}: written with other settings ({', '.join(diff)}); "
