@@ -91,3 +91,28 @@ def test_changed_settings_refuse_to_resume(teacher_file, tmp_path):
     from wplus.errors import WplusError
     with pytest.raises(WplusError, match="lr_g"):
         Trainer(cfg).resume()
+
+
+def test_export_ships_a_checksummed_fp16_default(teacher_file, tmp_path, monkeypatch):
+    from wplus import load_generator
+    from wplus.errors import WplusError
+    from wplus.models import registry
+    from wplus.training.export import export_default
+    trainer = Trainer(_config(teacher_file, tmp_path / "run", 2))
+    trainer.run()
+    dest = export_default(trainer.checkpoint_path, tmp_path / "weights")
+    monkeypatch.setattr(registry, "weights_dir", lambda: tmp_path / "weights")
+    G = load_generator()
+    assert G.source.startswith("default: default.safetensors")
+    z = torch.randn(2, G.z_dim)
+    with torch.no_grad():
+        ref = trainer.G_ema.half().float()(z)  # the shipped weights are fp16
+        assert torch.allclose(G(z), ref, atol=1e-3)
+    data = bytearray(dest.read_bytes())
+    data[-10] ^= 0xFF
+    dest.write_bytes(bytes(data))
+    with pytest.raises(WplusError, match="default.safetensors: checksum mismatch"):
+        load_generator()
+    dest.write_bytes(bytes(data[: len(data) // 2]))
+    with pytest.raises(WplusError, match="checksum mismatch"):
+        load_generator()

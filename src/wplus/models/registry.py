@@ -15,13 +15,17 @@ DEFAULT_SEED = 0
 DEFAULT_WEIGHTS = "default.safetensors"
 
 
+def weights_dir() -> Path:
+    return Path(str(resources.files("wplus") / "weights"))
+
+
 def shipped_weights() -> tuple[Path, str] | None:
     """(path, expected sha256) of the trained default model if the package ships one."""
-    root = resources.files("wplus") / "weights"
+    root = weights_dir()
     weights, checksum = root / DEFAULT_WEIGHTS, root / (DEFAULT_WEIGHTS + ".sha256")
     if not weights.is_file() or not checksum.is_file():
         return None
-    return Path(str(weights)), checksum.read_text().split()[0]
+    return weights, checksum.read_text().split()[0]
 
 
 def sha256_file(path: Path) -> str:
