@@ -116,3 +116,29 @@ def test_export_ships_a_checksummed_fp16_default(teacher_file, tmp_path, monkeyp
     dest.write_bytes(bytes(data[: len(data) // 2]))
     with pytest.raises(WplusError, match="checksum mismatch"):
         load_generator()
+
+
+def test_frechet_distance_matches_the_closed_form():
+    import numpy as np
+    from wplus.training.report import frechet_distance
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20000, 3))
+    b = rng.normal(size=(20000, 3)) * 2 + np.array([1.0, 0.0, 0.0])
+    # N(0, I) vs N(m, 4I): |m|^2 + tr(I + 4I - 2 * 2I) = 1 + 3
+    assert abs(frechet_distance(a, b) - 4.0) < 0.1
+    assert frechet_distance(a, a) < 1e-6
+
+
+def test_sigterm_saves_and_exits(teacher_file, tmp_path):
+    out = tmp_path / "run"
+    args = [sys.executable, str(SCRIPT), "--teacher", teacher_file, "--out", str(out), "--batch", "4",
+            "--d-channels", "16", "--checkpoint-minutes", "1000", "--max-steps", "100000", "--widths", "128,16"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    log = out / "log.csv"
+    while not (log.exists() and len(log.read_text().splitlines()) > 1) and time.time() < deadline:
+        time.sleep(0.2)  # until the first 20 steps are logged
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    saved = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert int(saved["step"]) >= 1  # no periodic checkpoint was due: this one came from SIGTERM

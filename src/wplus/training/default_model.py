@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,7 +201,19 @@ class Trainer:
         return save_image(image_grid(imgs.cpu(), columns=8), path)
 
     def run(self, log: Callable[[str], None] = lambda s: None) -> None:
-        """Train until `max_steps`, checkpointing every `checkpoint_minutes` and at the end."""
+        """Train until `max_steps`, checkpointing every `checkpoint_minutes`, at the end, and
+        when SIGTERM/SIGINT arrives (then it stops after the current step)."""
+        stop = []
+        previous = {sig: signal.signal(sig, lambda *_: stop.append(1))
+                    for sig in (signal.SIGTERM, signal.SIGINT)} if threading.current_thread() is threading.main_thread() else {}
+        try:
+            self._loop(log, stop)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.save()
+
+    def _loop(self, log: Callable[[str], None], stop: list) -> None:
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         log_path = self.out / "log.csv"
@@ -215,7 +229,7 @@ class Trainer:
                 writer.writerow(["step", "images", "l1", "g_adv", "d_loss", "r1", "img_per_s", "time"])
             window: dict[str, list[float]] = {k: [] for k in ("l1", "g_adv", "d_loss", "r1")}
             t_window = time.perf_counter()
-            while self.step < cfg.max_steps:
+            while self.step < cfg.max_steps and not stop:
                 stats = self.train_step()
                 for key, value in stats.items():
                     if key == "l1" or value:  # adversarial terms: only steps that computed them
@@ -236,4 +250,3 @@ class Trainer:
                 if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
                     self.save()
                     last_ckpt = time.monotonic()
-        self.save()

@@ -1,0 +1,68 @@
+"""Figures of the default model's card, each side by side with the DCGAN teacher.
+
+- detection rate: share of samples in which MTCNN finds a face with probability >= 0.9;
+- Fréchet distance between model and teacher samples in MTCNN O-Net's 256-d feature space
+  (the whole 64x64 sample resized to O-Net's 48x48 input; output of dense5 after its PReLU),
+  with teacher-vs-teacher (two independent sample sets) as the floor;
+- embeddability: held-out teacher samples embedded into the model in Z, W and W+.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..inversion import embed
+from ..io.images import to_uint8
+from ..losses import psnr
+from ..losses.ssim import ms_ssim_per_image
+from ..models.mtcnn import MTCNN
+
+
+def sample(fn, z_dim: int, n: int, seed: int, batch: int = 250) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, batch):
+            out.append(fn(torch.randn(min(batch, n - start), z_dim, generator=gen)).clamp(-1, 1))
+    return torch.cat(out)
+
+
+def detection_rate(images: torch.Tensor, detector: MTCNN, threshold: float = 0.9) -> float:
+    hits = sum(any(f.probability >= threshold for f in detector.detect(a)) for a in to_uint8(images))
+    return hits / len(images)
+
+
+def onet_features(images: torch.Tensor, detector: MTCNN) -> np.ndarray:
+    onet = detector.nets["onet"]
+    x = F.interpolate((images + 1) * 127.5, size=(48, 48), mode="area")
+    x = (x - 127.5) * 0.0078125
+    feats = []
+    with torch.no_grad():
+        for chunk in x.split(500):
+            h = chunk
+            for i in range(1, onet.n_convs + 1):
+                h = getattr(onet, f"prelu{i}")(getattr(onet, f"conv{i}")(h))
+                if onet.pools[i - 1]:
+                    h = F.max_pool2d(h, onet.pools[i - 1][0], onet.pools[i - 1][1], ceil_mode=True)
+            feats.append(onet.prelu5(onet.dense5(h.permute(0, 3, 2, 1).flatten(1))))
+    return torch.cat(feats).double().numpy()
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a^1/2 S_b S_a^1/2)^1/2), via symmetric eigensolves."""
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    vals, vecs = np.linalg.eigh(s_a)
+    root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+
+
+def embeddability(G, targets: torch.Tensor, steps: int) -> dict[str, tuple[float, float]]:
+    """space -> (mean PSNR dB, mean MS-SSIM) of embedding `targets` with the default settings."""
+    out = {}
+    for space in ("z", "w", "w+"):
+        r = embed(G, targets, space=space, steps=steps)
+        out[space] = (psnr(r.images, targets).mean().item(), ms_ssim_per_image(r.images, targets).mean().item())
+    return out
