@@ -19,6 +19,7 @@ from .io.align import align, paste_back
 from .io.images import (ImageLoadError, LoadedImage, find_images, image_grid, load_image, read_rgb,
                         save_image, to_generator_input, to_uint8)
 from .io.latents import save_latents
+from .distributed import Rank, embed_shard, init_process_group, read_manifest, shard, write_index
 from .editing import interpolate, mix, parse_layers, transfer
 from .editing.inputs import code_for
 from .experiments import STUDIES
@@ -303,6 +304,40 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_embed_dataset(args: argparse.Namespace) -> int:
+    rank = Rank.from_env()
+    device = rank.device(args.device)
+    init_process_group(rank, device)
+    try:
+        G = load_generator(args.generator, device)
+        config = replace(PRESETS[args.preset], **{k: v for k, v in dict(
+            space=args.space, steps=args.steps, loss=args.loss).items() if v is not None})
+        loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
+                                   perceptual_weight=config.perceptual_weight,
+                                   perceptual_resolution=config.perceptual_resolution)
+        if warning and rank.rank == 0:
+            print(warning, file=sys.stderr)
+        items = read_manifest(args.manifest)
+        mine = shard(items, rank.rank, rank.world)
+        out = Path(args.out)
+        meta = {"generator": G.source, "generator_sha": G.fingerprint(), "loss": loss.name,
+                "config": config.to_dict(), "wplus_version": __version__}
+        with tqdm(total=len(mine), desc=f"rank {rank.rank}/{rank.world}", unit="img", file=sys.stderr,
+                  disable=rank.rank != 0, dynamic_ncols=True) as bar:
+            done, failed = embed_shard(G, mine, out, config, loss, args.batch_size, meta, bar.update)
+        if rank.world > 1:
+            torch.distributed.barrier()
+        if rank.rank == 0:
+            ok, missing = write_index(items, out)
+            print(f"{ok} of {len(items)} images embedded ({done} now, {failed} failed now); "
+                  f"index: {out / 'index.csv'}, codes: {out / 'latents.npz'}")
+            return 0 if missing == 0 else 1
+        return 0
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     G = load_generator(args.generator, device)
@@ -352,8 +387,12 @@ def _add_embedding_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, help="embedding steps for image inputs")
     p.add_argument("--loss", choices=LOSS_KINDS, help="auto = paper's MSE+VGG16 if weights exist")
     p.add_argument("--vgg16", help="path to torchvision's vgg16-397923af.pth")
-    p.add_argument("--cache-dir", help="embedding cache (default ~/.cache/wplus/embeddings)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+
+
+def _add_edit_options(p: argparse.ArgumentParser) -> None:
+    _add_embedding_options(p)
+    p.add_argument("--cache-dir", help="embedding cache (default ~/.cache/wplus/embeddings)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--frames", type=int, default=30)
     m.add_argument("--video", action="store_true", help="MP4 instead of GIF")
     m.add_argument("--out", default="wplus-out/morph")
-    _add_embedding_options(m)
+    _add_edit_options(m)
     m.set_defaults(func=cmd_morph)
 
     x = sub.add_parser("mix", help="style transfer by crossover: LAYERS from STYLE, the rest from CONTENT")
@@ -418,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("style")
     x.add_argument("--layers", default="0-3", help="layers taken from STYLE: e.g. 0-3, 8-17, all")
     x.add_argument("--out", default="wplus-out/mix")
-    _add_embedding_options(x)
+    _add_edit_options(x)
     x.set_defaults(func=cmd_mix)
 
     t = sub.add_parser("transfer", help="expression transfer: TARGET + strength * (TO - FROM)")
@@ -427,8 +466,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--to", dest="dest", required=True)
     t.add_argument("--strength", type=float, default=1.0)
     t.add_argument("--out", default="wplus-out/transfer")
-    _add_embedding_options(t)
+    _add_edit_options(t)
     t.set_defaults(func=cmd_transfer)
+
+    d = sub.add_parser("embed-dataset", help="embed a manifest of images, resumable; scale out with torchrun")
+    d.add_argument("manifest", help="text file of image paths (one per line) or a folder")
+    d.add_argument("--out", required=True, help="run folder (re-run the same command to resume)")
+    d.add_argument("--batch-size", type=int, default=8)
+    _add_embedding_options(d)
+    d.set_defaults(func=cmd_embed_dataset)
 
     ex = sub.add_parser("experiment", help="reproduce the paper's studies on a generator")
     ex.add_argument("name", choices=[*STUDIES, "all"])
