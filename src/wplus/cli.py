@@ -141,21 +141,24 @@ def _video_frames(snapshots: Snapshots, index: int, target: torch.Tensor) -> lis
     return frames
 
 
-def cmd_embed(args: argparse.Namespace) -> int:
-    device = pick_device(args.device)
-    G = load_generator(args.generator, device)
-    overrides = {k: v for k, v in dict(space=args.space, steps=args.steps, init=args.init, lr=args.lr,
-                                       loss=args.loss, seed=args.seed,
-                                       perceptual_resolution=args.perceptual_resolution).items()
-                 if v is not None}
-    if args.early_stop:
-        overrides["early_stop"] = True
-    config = replace(PRESETS[args.preset], **overrides)
+def _config_and_loss(args: argparse.Namespace, warn: bool = True, **fields):
+    """Preset + the options given (None = not given) -> (EmbedConfig, loss); prints the
+    one-line loss warning, if any."""
+    config = replace(PRESETS[getattr(args, "preset", "default")], **{k: v for k, v in fields.items() if v is not None})
     loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
                                perceptual_weight=config.perceptual_weight,
                                perceptual_resolution=config.perceptual_resolution)
-    if warning:
+    if warning and warn:
         print(warning, file=sys.stderr)
+    return config, loss
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)
+    G = load_generator(args.generator, device)
+    config, loss = _config_and_loss(args, space=args.space, steps=args.steps, init=args.init, lr=args.lr,
+                                    loss=args.loss, seed=args.seed, early_stop=args.early_stop or None,
+                                    perceptual_resolution=args.perceptual_resolution)
     paths = find_images(args.inputs)
     loaded, skipped = _load_inputs(paths, G.resolution, args.align, args.largest)
     if not loaded:
@@ -252,13 +255,7 @@ def _edit_setup(args: argparse.Namespace):
     """Generator, embedding config and loss shared by morph / mix / transfer."""
     device = pick_device(args.device)
     G = load_generator(args.generator, device)
-    config = replace(PRESETS[args.preset], **{k: v for k, v in dict(
-        space=args.space, steps=args.steps, loss=args.loss).items() if v is not None})
-    loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
-                               perceptual_weight=config.perceptual_weight,
-                               perceptual_resolution=config.perceptual_resolution)
-    if warning:
-        print(warning, file=sys.stderr)
+    config, loss = _config_and_loss(args, space=args.space, steps=args.steps, loss=args.loss)
     cache = Path(args.cache_dir) if args.cache_dir else None
     code = lambda p: code_for(G, p, config, loss, cache)  # noqa: E731
     out = Path(args.out)
@@ -310,13 +307,8 @@ def cmd_embed_dataset(args: argparse.Namespace) -> int:
     init_process_group(rank, device)
     try:
         G = load_generator(args.generator, device)
-        config = replace(PRESETS[args.preset], **{k: v for k, v in dict(
-            space=args.space, steps=args.steps, loss=args.loss).items() if v is not None})
-        loss, warning = build_loss(config.loss, vgg16=args.vgg16, mse_weight=config.mse_weight,
-                                   perceptual_weight=config.perceptual_weight,
-                                   perceptual_resolution=config.perceptual_resolution)
-        if warning and rank.rank == 0:
-            print(warning, file=sys.stderr)
+        config, loss = _config_and_loss(args, warn=rank.rank == 0, space=args.space, steps=args.steps,
+                                        loss=args.loss)
         items = read_manifest(args.manifest)
         mine = shard(items, rank.rank, rank.world)
         out = Path(args.out)
@@ -341,10 +333,7 @@ def cmd_embed_dataset(args: argparse.Namespace) -> int:
 def cmd_experiment(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     G = load_generator(args.generator, device)
-    config = replace(PRESETS["default"], steps=args.steps, **({"loss": args.loss} if args.loss else {}))
-    loss, warning = build_loss(config.loss, vgg16=args.vgg16)
-    if warning:
-        print(warning, file=sys.stderr)
+    config, loss = _config_and_loss(args, steps=args.steps, loss=args.loss)
     try:
         perceptual = build_loss("i2s", vgg16=args.vgg16)[0]
     except VGGWeightsNotFound:
