@@ -18,13 +18,13 @@ from wplus.training.default_model import TrainConfig, Trainer
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for f in fields(TrainConfig):
-        if f.name in ("generator", "betas"):
+        if f.name in ("generator", "betas", "d_betas"):
             continue
         parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--widths", default=None, help="channel_base,channel_max (for tests)")
     args = parser.parse_args(argv)
-    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("generator", "betas")}
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("generator", "betas", "d_betas")}
     cfg = TrainConfig(**values)
     if args.widths:
         base, cmax = map(int, args.widths.split(","))

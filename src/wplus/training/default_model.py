@@ -45,7 +45,8 @@ class TrainConfig:
     batch: int = 32
     lr_g: float = 2e-3
     lr_d: float = 2e-4
-    betas: tuple[float, float] = (0.0, 0.99)
+    betas: tuple[float, float] = (0.9, 0.99)  # G: momentum helps the distillation regression
+    d_betas: tuple[float, float] = (0.0, 0.99)
     l1_weight: float = 1.0
     adv_weight: float = 0.05
     r1_gamma: float = 0.5
@@ -94,7 +95,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
         r1_ratio = cfg.r1_every / (cfg.r1_every + 1)  # lazy-regularisation correction
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d * r1_ratio,
-                                      betas=tuple(b ** r1_ratio for b in cfg.betas))
+                                      betas=tuple(b ** r1_ratio for b in cfg.d_betas))
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.step = 0
         self.fixed_z = torch.randn(64, NZ, generator=torch.Generator().manual_seed(12345))
