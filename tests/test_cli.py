@@ -82,3 +82,24 @@ def test_info(gen_file, capsys):
 
 def test_parse_seeds():
     assert parse_seeds("0-2,7") == [0, 1, 2, 7]
+
+
+def test_ctrl_c_saves_finished_and_current_batches(gen_file, tmp_path, monkeypatch, capsys):
+    import wplus.cli as cli
+    inputs = tmp_path / "in"
+    assert main(["generate", "--generator", gen_file, "--seeds", "0-2", "--out", str(inputs)]) == 0
+    (inputs / "grid.png").unlink()
+    calls = {"n": 0}
+
+    def progress(bar):
+        def update(state):
+            calls["n"] += 1
+            if calls["n"] == 25:  # batch 1 (2 images, 20 steps) done, batch 2 at its 5th step
+                raise KeyboardInterrupt
+        return update
+
+    monkeypatch.setattr(cli, "_progress", progress)
+    code = main(["embed", str(inputs), "--generator", gen_file, "--steps", "20", "--loss", "mse",
+                 "--batch-size", "2", "--out", str(tmp_path / "out")])
+    assert code == 130 and "interrupted at step 5 of batch 2" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.npz")) == ["seed0000.npz", "seed0001.npz", "seed0002.npz"]

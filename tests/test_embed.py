@@ -97,3 +97,17 @@ def test_msssim_fallback_embeds(tiny_G, targets):
     r = embed(tiny_G, targets, loss=loss, steps=60)
     history = torch.tensor(r.history["psnr"])
     assert (r.psnr - history[0] > 3).all()
+
+
+def test_interrupt_keeps_best_so_far(tiny_G, targets):
+    loss, _ = build_loss("mse")
+
+    def stop_at_5(state):
+        if state.step == 5:
+            raise KeyboardInterrupt
+
+    r = embed(tiny_G, targets, loss=loss, steps=100, callbacks=[stop_at_5])
+    assert r.interrupted and r.steps == 6
+    assert torch.allclose(r.loss, torch.tensor(r.history["loss"]).min(0).values)
+    with torch.no_grad():
+        assert torch.allclose(tiny_G.synthesis(r.latents), r.images, atol=1e-5)

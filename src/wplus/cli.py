@@ -179,6 +179,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
             callbacks = [_progress(bar)] + ([snapshots] if snapshots else [])
             result = embed(G, targets, config, loss=loss, callbacks=callbacks)
         for i, item in enumerate(chunk):
+            if not torch.isfinite(result.loss[i]):  # interrupted before its first step
+                continue
             stem = stems[start + i]
             meta = {**meta_base, "source": str(item.path), "preprocess": item.note,
                     "steps_run": result.steps}
@@ -186,13 +188,17 @@ def cmd_embed(args: argparse.Namespace) -> int:
                          loss=result.loss[i:i + 1], psnr=result.psnr[i:i + 1])
             save_image(result.images[i], out / f"{stem}_recon.png")
             save_image(image_grid(torch.stack([targets[i], result.images[i]])), out / f"{stem}_compare.png")
-            if snapshots:
+            if snapshots and snapshots.frames:
                 write_video(_video_frames(snapshots, i, targets[i:i + 1].cpu()), out / f"{stem}.mp4", fps=24)
             if args.paste_back and item.alignment is not None:
                 photo = Image.fromarray(read_rgb(item.path).astype(np.uint8))
                 recon = Image.fromarray(to_uint8(result.images[i:i + 1])[0])
                 paste_back(photo, item.alignment, recon).save(out / f"{stem}_pasted.png")
             psnrs.append(float(result.psnr[i]))
+        if result.interrupted:
+            print(f"interrupted at step {result.steps} of batch {b + 1}: its best-so-far results "
+                  f"and those of earlier batches are saved in {out}/", file=sys.stderr)
+            return 130
     mean_psnr = sum(psnrs) / len(psnrs)
     print(f"embedded {len(loaded)} image(s) into {config.space.upper()} with {loss.name} loss, "
           f"mean PSNR {mean_psnr:.2f} dB; results in {out}/" +

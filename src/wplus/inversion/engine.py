@@ -70,6 +70,7 @@ class EmbedResult:
     history: dict[str, list[list[float]]] = field(default_factory=dict)  # per step, per image
     loss_name: str = ""
     config: EmbedConfig | None = None
+    interrupted: bool = False  # Ctrl-C arrived: fields hold the best so far
 
 
 def image_seeds(images: torch.Tensor, seed: int) -> list[int]:
@@ -126,6 +127,23 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     best_param = param.detach().clone()
     best_images = torch.zeros_like(images)
     history: dict[str, list] = {"loss": [], "psnr": []}
+    step, interrupted = 0, False
+    try:
+        step = _optimise(G, space, param, opt, loss, prepared, images, config, callbacks, history,
+                         best_loss, best_param, best_images)
+    except KeyboardInterrupt:  # keep what was computed; the caller decides what to do
+        interrupted, step = True, len(history["loss"]) - 1
+    with torch.no_grad():
+        latents = space.to_ws(G, best_param)
+    history["warnings"] = warnings
+    return EmbedResult(latents=latents.detach(), params=best_param, images=best_images,
+                       loss=best_loss, psnr=psnr(best_images, images), steps=step + 1,
+                       history=history, loss_name=loss.name, config=config, interrupted=interrupted)
+
+
+def _optimise(G, space, param, opt, loss, prepared, images, config, callbacks, history,
+              best_loss, best_param, best_images) -> int:
+    """The Adam loop; updates the best_* tensors in place. Returns the last step index."""
     last_improvement, reference = 0, best_loss.clone()
     step = 0
     for step in range(config.steps):
@@ -136,14 +154,14 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
             raise WplusError(f"the loss became non-finite at step {step}; lower the learning rate")
         with torch.no_grad():
             improved = per_image < best_loss
-            best_loss = torch.where(improved, per_image, best_loss)
+            best_loss.copy_(torch.where(improved, per_image, best_loss))
             best_param[improved] = param[improved]
             best_images[improved] = rendered[improved]
             step_psnr = psnr(rendered, images)
         history["loss"].append(per_image.tolist())
         history["psnr"].append(step_psnr.tolist())
         for cb in callbacks:
-            cb(StepState(step, config.steps, per_image.detach(), step_psnr, best_loss,
+            cb(StepState(step, config.steps, per_image.detach(), step_psnr, best_loss.clone(),
                          rendered.detach(), ws.detach()))
         opt.zero_grad(set_to_none=True)
         per_image.sum().backward()
@@ -153,9 +171,4 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
                 last_improvement, reference = step, best_loss.clone()
             elif step - last_improvement >= config.patience:
                 break
-    with torch.no_grad():
-        latents = space.to_ws(G, best_param)
-    history["warnings"] = warnings
-    return EmbedResult(latents=latents.detach(), params=best_param, images=best_images,
-                       loss=best_loss, psnr=psnr(best_images, images), steps=step + 1,
-                       history=history, loss_name=loss.name, config=config)
+    return step
