@@ -51,6 +51,7 @@ class TrainConfig:
     adv_weight: float = 0.05
     r1_gamma: float = 0.5
     r1_every: int = 16
+    r1_batch: int = 8  # R1 on a subset of the real batch: unbiased, 4x cheaper double-backward
     adv_every: int = 4
     mixing_prob: float = 0.9
     ema_half_life_images: int = 10_000
@@ -177,7 +178,7 @@ class Trainer:
         d_loss = F.softplus(D(fake)).mean() + F.softplus(-D(real)).mean()
         r1 = torch.zeros(())
         if (self.step // cfg.adv_every) % cfg.r1_every == 0:
-            real_r = real.detach().requires_grad_(True)
+            real_r = real[:cfg.r1_batch].detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(D(real_r).sum(), real_r, create_graph=True)
             r1 = grad.square().sum(dim=[1, 2, 3]).mean()
             d_loss = d_loss + cfg.r1_gamma / 2 * r1 * cfg.r1_every
