@@ -1,4 +1,5 @@
-"""Command line: `wplus embed`, `wplus generate`, `wplus info`."""
+"""Command line: `wplus embed | align | morph | mix | transfer | experiment | embed-dataset |
+generate | convert | info`."""
 from __future__ import annotations
 
 import argparse
@@ -13,33 +14,30 @@ from tqdm import tqdm
 
 from . import __version__
 from .checkpoints import load_generator, save_generator
+from .distributed import Rank, embed_shard, init_process_group, read_manifest, shard, write_index
+from .editing import interpolate, mix, parse_layers, transfer
+from .editing.inputs import code_for
 from .errors import WplusError
+from .experiments import STUDIES
+from .experiments.common import FACE_SAMPLES, Context, bundled_images, generator_samples, write_study
 from .inversion import INITS, PRESETS, SPACES, Snapshots, StepState, embed
 from .io.align import align, paste_back
 from .io.images import (ImageLoadError, LoadedImage, find_images, image_grid, load_image, read_rgb,
                         save_image, to_generator_input, to_uint8)
 from .io.latents import save_latents
-from .distributed import Rank, embed_shard, init_process_group, read_manifest, shard, write_index
-from .editing import interpolate, mix, parse_layers, transfer
-from .editing.inputs import code_for
-from .experiments import STUDIES
-from .experiments.common import FACE_SAMPLES, Context, bundled_images, generator_samples, write_study
 from .io.video import write_gif, write_video
 from .losses import LOSS_KINDS, build_loss
 from .models.registry import sha256_file
 from .models.vgg16 import VGGWeightsNotFound
+from .ranges import parse_int_ranges
 
 
 def parse_seeds(text: str) -> list[int]:
     """'0-7' or '1,4,9' or '0-3,10' -> list of ints."""
-    seeds: list[int] = []
     try:
-        for part in text.split(","):
-            lo, _, hi = part.partition("-")
-            seeds += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
+        return parse_int_ranges(text)
     except ValueError:
         raise WplusError(f"bad --seeds {text!r}; use e.g. 0-7 or 1,4,9") from None
-    return seeds
 
 
 def pick_device(name: str) -> torch.device:

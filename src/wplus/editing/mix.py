@@ -6,6 +6,7 @@ from typing import Iterable
 import torch
 
 from ..errors import WplusError
+from ..ranges import parse_int_ranges
 from .interpolate import check_same_shape
 
 
@@ -16,15 +17,12 @@ def parse_layers(text: str, num_ws: int) -> list[int]:
         return []
     if text == "all":
         return list(range(num_ws))
-    layers: set[int] = set()
     try:
-        for part in text.split(","):
-            lo, _, hi = part.partition("-")
-            layers.update(range(int(lo), int(hi or lo) + 1))
+        layers = sorted(parse_int_ranges(text))
     except ValueError:
         raise WplusError(f"bad layer list {text!r}; use e.g. 0-3 or 4,6-8 or all") from None
-    _check_layers(sorted(layers), num_ws)
-    return sorted(layers)
+    _check_layers(layers, num_ws)
+    return layers
 
 
 def _check_layers(layers: list[int], num_ws: int) -> None:
