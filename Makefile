@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench clean
+.PHONY: demo test test-all bench experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/embed_throughput.py
+
+# Regenerates docs/experiments/ (tables, figures, experiments.md) on the embedded default model.
+experiments: $(STAMP)
+	$(BIN)/wplus experiment all --steps 1000 --out docs/experiments
 
 clean:
 	rm -rf $(VENV) demo-out wplus-out
