@@ -158,8 +158,8 @@ def nvidia_tf_pickle(G: Generator, path: Path, monkeypatch) -> Path:
     v = {k: t.numpy().copy() for k, t in tf_variables(G).items()}
     split = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]  # noqa: E731
     mapping = _TFNetwork("G_mapping", split("mapping/"), {}, {})
-    synthesis = _TFNetwork("G_synthesis", split("synthesis/"), {}, {})
-    Gs = _TFNetwork("G", [("dlatent_avg", v["dlatent_avg"]), ("lod", torch.zeros(()).numpy())],
+    synthesis = _TFNetwork("G_synthesis", split("synthesis/") + [("lod", torch.zeros(()).numpy())], {}, {})
+    Gs = _TFNetwork("G", [("dlatent_avg", v["dlatent_avg"])],
                     {"mapping": mapping, "synthesis": synthesis},
                     {"resolution": G.resolution, "mapping_lrmul": G.config.mapping_lr_multiplier})
     D = _TFNetwork("D", [("4x4/Dense0/weight", torch.zeros(2, 2).numpy())], {}, {})

@@ -84,5 +84,6 @@ def convert(data: tuple, what: str) -> tuple[GeneratorConfig, dict]:
     extra = dict(mapping_lr_multiplier=float(kwargs.get("mapping_lrmul", 0.01)),
                  w_avg_beta=float(kwargs.get("dlatent_avg_beta", 0.995)))
     cfg = infer_config(_nvidia_names(params), what, **extra)
-    sd = convert_by_table(params, generator_targets(cfg), rule, lambda k: k == "lod", what)
+    # 'synthesis/lod' is the progressive-growing level variable: unused by StyleGAN2 itself.
+    sd = convert_by_table(params, generator_targets(cfg), rule, lambda k: k.split("/")[-1] == "lod", what)
     return cfg, sd
