@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/wplus info default
-	$(BIN)/wplus embed src/wplus/data/astronaut.png --steps 500 --video --out demo-out
+	$(BIN)/wplus embed src/wplus/data/astronaut.png --align --steps 500 --video --out demo-out
 	@echo "demo results: demo-out/ (astronaut.npz latent, astronaut_recon.png, astronaut_compare.png, astronaut.mp4)"
 
 test: $(STAMP)
