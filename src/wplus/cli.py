@@ -70,6 +70,11 @@ def _load_inputs(paths: list[Path], resolution: int, do_align: bool,
     return loaded, skipped
 
 
+def face_name(path: Path, index: int, count: int) -> str:
+    """Output stem of face `index` of `count` found in `path`: numbered only when several."""
+    return path.stem if count == 1 else f"{path.stem}_face{index}"
+
+
 def _aligned_faces(path: Path, size: int, largest: bool) -> list[LoadedImage]:
     found = align(read_rgb(path), size=size, largest=largest)
     if not found:
@@ -78,7 +83,7 @@ def _aligned_faces(path: Path, size: int, largest: bool) -> list[LoadedImage]:
     for k, (face, alignment) in enumerate(found):
         array = np.asarray(alignment.image, dtype=np.float64)
         tensor, _ = to_generator_input(array, size)
-        name = path.stem if len(found) == 1 else f"{path.stem}_face{k}"
+        name = face_name(path, k, len(found))
         note = f"face {k} of {len(found)} (p={face.probability:.3f}) aligned to {size}x{size}"
         items.append(LoadedImage(path, tensor, note, name=name, alignment=alignment))
     return items
@@ -103,7 +108,7 @@ def cmd_align(args: argparse.Namespace) -> int:
             skipped += 1
             continue
         for k, (face, alignment) in enumerate(found):
-            name = p.stem if len(found) == 1 else f"{p.stem}_face{k}"
+            name = face_name(p, k, len(found))
             alignment.image.save(out / f"{name}.png")
             written += 1
     print(f"aligned {written} face(s) from {len(paths) - skipped} image(s) into {out}/"

@@ -43,7 +43,8 @@ class _Net(nn.Module):
             setattr(self, name, nn.Conv2d(cin, cout, 1) if conv_heads else nn.Linear(cin, cout))
         self.conv_heads = conv_heads
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The trunk: conv stages, then (R/O-Net) the dense layer(s); the heads' input."""
         for i in range(1, self.n_convs + 1):
             x = getattr(self, f"prelu{i}")(getattr(self, f"conv{i}")(x))
             pool = self.pools[i - 1]
@@ -54,6 +55,10 @@ class _Net(nn.Module):
             x = x.permute(0, 3, 2, 1).flatten(1)
             for name in self.dense_names:
                 x = getattr(self, "prelu" + name[-1])(getattr(self, name)(x))
+        return x
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        x = self.features(x)
         outs = [getattr(self, name)(x) for name in self.head_names]
         outs[0] = F.softmax(outs[0], dim=1)  # face probability in channel 1
         return outs

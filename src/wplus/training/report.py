@@ -34,18 +34,10 @@ def detection_rate(images: torch.Tensor, detector: MTCNN, threshold: float = 0.9
 
 
 def onet_features(images: torch.Tensor, detector: MTCNN) -> np.ndarray:
-    onet = detector.nets["onet"]
     x = F.interpolate((images + 1) * 127.5, size=(48, 48), mode="area")
     x = (x - 127.5) * 0.0078125
-    feats = []
     with torch.no_grad():
-        for chunk in x.split(500):
-            h = chunk
-            for i in range(1, onet.n_convs + 1):
-                h = getattr(onet, f"prelu{i}")(getattr(onet, f"conv{i}")(h))
-                if onet.pools[i - 1]:
-                    h = F.max_pool2d(h, onet.pools[i - 1][0], onet.pools[i - 1][1], ceil_mode=True)
-            feats.append(onet.prelu5(onet.dense5(h.permute(0, 3, 2, 1).flatten(1))))
+        feats = [detector.nets["onet"].features(chunk) for chunk in x.split(500)]
     return torch.cat(feats).double().numpy()
 
 
