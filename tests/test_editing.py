@@ -102,7 +102,7 @@ def test_each_study_writes_real_numbers(experiment_run, name):
         rows = list(csv.DictReader(f))
     assert rows
     for row in rows:
-        for key in ("mse", "psnr", "ms_ssim", "perceptual"):
+        for key in ("mse", "psnr", "ms_ssim", "perceptual", "lpips"):
             assert math.isfinite(float(row[key])), (name, key, row)
     assert (experiment_run / f"{name}.png").stat().st_size > 0
     assert f"## {name}" in (experiment_run / "experiments.md").read_text()
@@ -112,3 +112,16 @@ def test_spaces_study_orders_w_plus_over_w(experiment_run):
     with open(experiment_run / "spaces.csv") as f:
         psnr = {row["space"]: float(row["psnr"]) for row in csv.DictReader(f)}
     assert psnr["w+"] >= psnr["w"]
+
+
+def test_loss_study_without_vgg_ablates_the_fallback_terms(tmp_path, monkeypatch):
+    monkeypatch.delenv("WPLUS_VGG16", raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    gen = str(save_generator(make_generator(), tmp_path / "g.safetensors"))
+    assert main(["experiment", "loss", "--generator", gen, "--steps", "40", "--out", str(tmp_path / "r")]) == 0
+    with open(tmp_path / "r" / "loss.csv") as f:
+        rows = {row["loss"]: row for row in csv.DictReader(f)}
+    assert list(rows) == ["mse only", "ms-ssim only", "mse + ms-ssim"]
+    assert all(math.isfinite(float(r["psnr"])) and math.isnan(float(r["lpips"])) for r in rows.values())
+    table = (tmp_path / "r" / "loss.md").read_text()
+    assert "| loss | mse | psnr | ms_ssim |" in table and "perceptual, lpips" in table

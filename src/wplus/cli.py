@@ -27,6 +27,7 @@ from .io.images import (ImageLoadError, LoadedImage, find_images, image_grid, lo
 from .io.latents import save_latents
 from .io.video import write_gif, write_video
 from .losses import LOSS_KINDS, build_loss
+from .losses.lpips import LPIPS, load_heads
 from .models.registry import sha256_file
 from .models.vgg16 import VGGWeightsNotFound
 from .ranges import parse_int_ranges
@@ -344,9 +345,10 @@ def cmd_experiment(args: argparse.Namespace) -> int:
     G = load_generator(args.generator, device)
     config, loss = _config_and_loss(args, steps=args.steps, loss=args.loss)
     try:
-        perceptual = build_loss("i2s", vgg16=args.vgg16)[0]
+        perceptual = build_loss("i2s", vgg16=args.vgg16)[0].to(device)
+        lpips = LPIPS(perceptual.perceptual.vgg, load_heads()).to(device)  # one VGG16 serves both
     except VGGWeightsNotFound:
-        perceptual = None
+        perceptual = lpips = None
     if args.images:
         loaded, _ = _load_inputs(find_images([args.images]), G.resolution, False, False)
         if not loaded:
@@ -357,7 +359,7 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         images = torch.cat([generator_samples(G, 3), real.to(device)])
         names = ["sample0", "sample1", "sample2", *real_names]
     out = Path(args.out)
-    ctx = Context(G, images, names, config, loss, perceptual, out)
+    ctx = Context(G, images, names, config, loss, perceptual, lpips, out)
     names_to_run = list(STUDIES) if args.name == "all" else [args.name]
     sections = []
     for name in names_to_run:

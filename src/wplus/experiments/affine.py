@@ -7,9 +7,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, metrics, rows_figure
 
-COLUMNS = ["transform", "amount", "mse", "psnr", "ms_ssim", "perceptual"]
+COLUMNS = ["transform", "amount", *METRICS]
 TRANSFORMS = {"translate (fraction of width)": [0.0, 0.05, 0.1, 0.2],
               "rotate (degrees)": [5.0, 15.0, 30.0],
               "scale": [0.8, 1.25]}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -11,11 +12,13 @@ import torch
 from ..inversion import EmbedConfig, EmbedResult, embed
 from ..io.images import image_grid, load_image, save_image
 from ..losses import EmbeddingLoss, mse, psnr
+from ..losses.lpips import LPIPS
 from ..losses.ssim import ms_ssim_per_image
 from ..models.stylegan2 import Generator
 
 FACE_SAMPLES = ("astronaut.png",)
 NON_FACE_SAMPLES = ("coffee.png", "chelsea.png", "rocket.png")
+METRICS = ["mse", "psnr", "ms_ssim", "perceptual", "lpips"]
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Context:
     config: EmbedConfig
     loss: EmbeddingLoss
     perceptual_loss: EmbeddingLoss | None  # i2s-capable loss (VGG16), None without weights
+    lpips: LPIPS | None  # LPIPS-VGG metric, None without VGG16 weights
     out: Path
 
     def embed(self, images: torch.Tensor | None = None, G: Generator | None = None,
@@ -58,12 +62,15 @@ def generator_samples(G: Generator, n: int, seed: int = 123) -> torch.Tensor:
 
 
 def metrics(images: torch.Tensor, targets: torch.Tensor, ctx: Context) -> dict[str, float]:
-    """Mean over images of MSE, PSNR, MS-SSIM and (if VGG16 weights exist) the perceptual distance."""
+    """Mean over images of MSE, PSNR, MS-SSIM and, if VGG16 weights exist, the I2S perceptual
+    distance and LPIPS (NaN without them)."""
     x = images.clamp(-1, 1)
     out = {"mse": mse(x, targets).mean().item(), "psnr": psnr(x, targets).mean().item(),
            "ms_ssim": ms_ssim_per_image(x, targets).mean().item()}
     p = ctx.perceptual_loss.perceptual if ctx.perceptual_loss is not None else None
-    out["perceptual"] = p(x, targets).mean().item() if p is not None else float("nan")
+    with torch.no_grad():
+        out["perceptual"] = p(x, targets).mean().item() if p is not None else float("nan")
+        out["lpips"] = ctx.lpips(x, targets).mean().item() if ctx.lpips is not None else float("nan")
     return out
 
 
@@ -76,9 +83,13 @@ def write_study(result: StudyResult, out: Path) -> list[Path]:
         writer.writeheader()
         writer.writerows(result.rows)
     fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = [f"## {result.name}", "", "| " + " | ".join(result.columns) + " |",
-             "|" + "---|" * len(result.columns)]
-    lines += ["| " + " | ".join(fmt(row.get(c, "")) for c in result.columns) + " |" for row in result.rows]
+    unmeasured = [c for c in result.columns
+                  if result.rows and all(isinstance(r.get(c), float) and math.isnan(r[c]) for r in result.rows)]
+    shown = [c for c in result.columns if c not in unmeasured]
+    lines = [f"## {result.name}", "", "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    lines += ["| " + " | ".join(fmt(row.get(c, "")) for c in shown) + " |" for row in result.rows]
+    if unmeasured:
+        lines += ["", f"Not measured in this run (they need VGG16 weights: `--vgg16`): {', '.join(unmeasured)}."]
     if result.figure is not None:
         paths.append(save_image(result.figure, out / f"{result.name}.png"))
         lines += ["", f"![{result.name}]({result.name}.png)"]

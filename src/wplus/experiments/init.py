@@ -1,9 +1,9 @@
 """Mean-latent vs random initialisation in W+ (paper section 5.2)."""
 from __future__ import annotations
 
-from .common import Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, metrics, rows_figure
 
-COLUMNS = ["init", "mse", "psnr", "ms_ssim", "perceptual"]
+COLUMNS = ["init", *METRICS]
 
 
 def run(ctx: Context) -> StudyResult:

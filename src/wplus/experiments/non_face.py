@@ -4,9 +4,9 @@ from __future__ import annotations
 import torch
 
 from ..editing import interpolate
-from .common import NON_FACE_SAMPLES, Context, StudyResult, bundled_images, metrics, rows_figure
+from .common import METRICS, NON_FACE_SAMPLES, Context, StudyResult, bundled_images, metrics, rows_figure
 
-COLUMNS = ["image", "mse", "psnr", "ms_ssim", "perceptual"]
+COLUMNS = ["image", *METRICS]
 
 
 def run(ctx: Context, images: torch.Tensor | None = None, names: list[str] | None = None) -> StudyResult:

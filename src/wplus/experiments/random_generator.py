@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..models.stylegan2 import Generator
-from .common import Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, metrics, rows_figure
 
-COLUMNS = ["generator", "mse", "psnr", "ms_ssim", "perceptual"]
+COLUMNS = ["generator", *METRICS]
 
 
 def random_like(G: Generator, seed: int = 0) -> Generator:

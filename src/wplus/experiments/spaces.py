@@ -1,9 +1,9 @@
 """Z vs W vs W+ (paper section 5.1, table 1): the extended space reconstructs best."""
 from __future__ import annotations
 
-from .common import Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, metrics, rows_figure
 
-COLUMNS = ["space", "mse", "psnr", "ms_ssim", "perceptual"]
+COLUMNS = ["space", *METRICS]
 
 
 def run(ctx: Context) -> StudyResult:
