@@ -28,9 +28,21 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/embed_throughput.py
 
-# Regenerates docs/experiments/ (tables, figures, experiments.md) on the embedded default model.
+# Regenerates docs/experiments/ (tables, figures, experiments.md) on the embedded default model,
+# then the applications: morph, crossover style transfer and latent arithmetic on the aligned
+# astronaut photo and three of the model's own samples (seeds 1-3).
+EXP  := docs/experiments
+APPS := $(EXP)/applications
+EDIT := --steps 1000 --cache-dir $(APPS)/cache
 experiments: $(STAMP)
-	$(BIN)/wplus experiment all --steps 1000 --out docs/experiments
+	$(BIN)/wplus experiment all --steps 1000 --out $(EXP)
+	$(BIN)/wplus align src/wplus/data/astronaut.png --size 256 --out $(APPS)/inputs
+	$(BIN)/wplus generate --seeds 1-3 --out $(APPS)/inputs
+	$(BIN)/wplus morph $(APPS)/inputs/astronaut.png $(APPS)/inputs/seed0001.png --frames 16 $(EDIT) --out $(APPS)/morph
+	$(BIN)/wplus mix $(APPS)/inputs/astronaut.png $(APPS)/inputs/seed0002.png --layers 0-3 $(EDIT) --out $(APPS)/mix-coarse
+	$(BIN)/wplus mix $(APPS)/inputs/astronaut.png $(APPS)/inputs/seed0002.png --layers 6-9 $(EDIT) --out $(APPS)/mix-fine
+	$(BIN)/wplus transfer $(APPS)/inputs/astronaut.png --from $(APPS)/inputs/seed0001.png --to $(APPS)/inputs/seed0003.png $(EDIT) --out $(APPS)/transfer
+	rm -rf $(APPS)/cache
 
 clean:
 	rm -rf $(VENV) demo-out wplus-out
