@@ -4,8 +4,10 @@
     python scripts/default_model_report.py --checkpoint runs/default-model/checkpoint.pt \
         [--teacher ../shared/weights/dcgan_faces/weights.tar] [--steps 1000] [--out docs]
 
-Writes OUT/img/default-samples.png (64 model samples | 64 teacher samples) and prints a
-Markdown table of detection rate, Fréchet distance (O-Net features) and embeddability.
+Writes OUT/img/default-samples.png (64 model samples | 64 teacher samples) and
+OUT/img/default-embeddability.png (rows: 8 held-out teacher samples, their Z, W and W+
+reconstructions), and prints a Markdown table of detection rate, Fréchet distance (O-Net
+features) and embeddability.
 """
 from __future__ import annotations
 
@@ -54,7 +56,9 @@ def main() -> None:
     print(f"| MTCNN face detected (p >= 0.9), {args.detect} samples | {rate_model:.1%} | {rate_teacher:.1%} |")
     print(f"| Fréchet distance to teacher, O-Net features, {args.fd} vs {args.fd} | "
           f"{frechet_distance(f_model, f_teacher):.2f} | {frechet_distance(f_teacher2, f_teacher):.2f} (floor) |")
-    for space, (p, s) in emb.items():
+    figure = torch.cat([held_out[:8]] + [images[:8] for _, _, images in emb.values()])
+    save_image(image_grid(figure, columns=min(8, args.embed)), img_dir / "default-embeddability.png")
+    for space, (p, s, _) in emb.items():
         print(f"| embed {args.embed} teacher samples in {space.upper()}, {args.steps} steps: PSNR / MS-SSIM | "
               f"{p:.2f} dB / {s:.3f} | - |")
 

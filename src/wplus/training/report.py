@@ -51,10 +51,12 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
 
 
-def embeddability(G, targets: torch.Tensor, steps: int) -> dict[str, tuple[float, float]]:
-    """space -> (mean PSNR dB, mean MS-SSIM) of embedding `targets` with the default settings."""
+def embeddability(G, targets: torch.Tensor, steps: int) -> dict[str, tuple[float, float, torch.Tensor]]:
+    """space -> (mean PSNR dB, mean MS-SSIM, reconstructions) of embedding `targets` with the
+    default settings."""
     out = {}
     for space in ("z", "w", "w+"):
         r = embed(G, targets, space=space, steps=steps)
-        out[space] = (psnr(r.images, targets).mean().item(), ms_ssim_per_image(r.images, targets).mean().item())
+        images = r.images.clamp(-1, 1)
+        out[space] = (psnr(images, targets).mean().item(), ms_ssim_per_image(images, targets).mean().item(), images)
     return out
