@@ -110,6 +110,7 @@ class Trainer:
         return {"G": self.G.state_dict(), "G_ema": self.G_ema.state_dict(), "D": self.D.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
                 "rng": self.gen.get_state(), "torch_rng": torch.get_rng_state(),
+                "device_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
                 "config": json.dumps(asdict(self.cfg), sort_keys=True)}
 
     def save(self) -> Path:
@@ -123,7 +124,8 @@ class Trainer:
         """Load the checkpoint in `out` if there is one; True when resumed."""
         if not self.checkpoint_path.exists():
             return False
-        state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=True)
+        # On the CPU: RNG states must stay there; load_state_dict moves tensors to the device.
+        state = torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         saved = {k: v for k, v in json.loads(state["config"]).items() if k not in RUN_ONLY_FIELDS}
         mine = {k: v for k, v in json.loads(json.dumps(asdict(self.cfg))).items() if k not in RUN_ONLY_FIELDS}
         if saved != mine:
@@ -138,6 +140,8 @@ class Trainer:
         self.step = int(state["step"])
         self.gen.set_state(state["rng"])
         torch.set_rng_state(state["torch_rng"])
+        if state.get("device_rng") is not None and self.device.type == "cuda":  # G's random noise inputs
+            torch.cuda.set_rng_state(state["device_rng"], self.device)
         return True
 
     # --- training --------------------------------------------------------------------
