@@ -6,7 +6,8 @@
 
 Writes OUT/img/default-samples.png (64 model samples | 64 teacher samples) and
 OUT/img/default-embeddability.png (rows: 8 held-out teacher samples, their Z, W and W+
-reconstructions), and prints a Markdown table of detection rate, Fréchet distance (O-Net
+reconstructions), OUT/img/default-mixing.png (rows: content, style, coarse layers 0-3 from
+style, fine layers 6-9 from style), and prints a Markdown table of detection rate, Fréchet distance (O-Net
 features) and embeddability.
 """
 from __future__ import annotations
@@ -22,7 +23,8 @@ from wplus.io.images import image_grid, save_image
 from wplus.models.dcgan import NZ, load_dcgan_teacher
 from wplus.models.mtcnn import MTCNN
 from wplus.models.stylegan2 import GeneratorConfig
-from wplus.training.report import detection_rate, embeddability, frechet_distance, onet_features, sample
+from wplus.training.report import (detection_rate, embeddability, frechet_distance, onet_features, sample,
+                                   style_mixing)
 
 
 def main() -> None:
@@ -49,6 +51,8 @@ def main() -> None:
     f_model = onet_features(sample(model_fn, NZ, args.fd, 3), det)
     f_teacher = onet_features(sample(teacher, NZ, args.fd, 4), det)
     f_teacher2 = onet_features(sample(teacher, NZ, args.fd, 5), det)
+    mixing, rows = style_mixing(G, 64, 7)
+    save_image(image_grid(torch.cat([r[:8] for r in rows.split(64)]), columns=8), img_dir / "default-mixing.png")
     held_out = sample(teacher, NZ, args.embed, 6)
     emb = embeddability(G, held_out, args.steps)
     print(f"step {state['step']}\n")
@@ -58,6 +62,10 @@ def main() -> None:
           f"{frechet_distance(f_model, f_teacher):.2f} | {frechet_distance(f_teacher2, f_teacher):.2f} (floor) |")
     figure = torch.cat([held_out[:8]] + [images[:8] for _, _, images in emb.values()])
     save_image(image_grid(figure, columns=min(8, args.embed)), img_dir / "default-embeddability.png")
+    for name, layers in (("coarse", "0-3"), ("fine", f"{G.num_ws - 4}-{G.num_ws - 1}")):
+        rms, shift = mixing[name]
+        print(f"| style mixing, {name} layers {layers} from another sample (64 pairs): RMS change / "
+              f"uniform colour-shift share of it | {rms:.3f} / {shift:.2f} | - |")
     for space, (p, s, _) in emb.items():
         print(f"| embed {args.embed} teacher samples in {space.upper()}, {args.steps} steps: PSNR / MS-SSIM | "
               f"{p:.2f} dB / {s:.3f} | - |")

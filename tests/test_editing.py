@@ -8,6 +8,7 @@ import torch
 from wplus.checkpoints import save_generator
 from wplus.cli import main
 from wplus.editing import interpolate, mix, parse_layers, slerp, transfer
+from wplus.editing.spectrum import high_frequency_share
 from wplus.errors import WplusError
 from conftest import TINY, make_generator
 
@@ -38,14 +39,6 @@ def test_mix_all_none_and_range(codes):
         mix(content, style[:4], [0])
 
 
-def _energy_split(diff: torch.Tensor, cutoff: float = 0.15) -> tuple[float, float]:
-    """Fraction of the difference's spectral energy below / above `cutoff` cycles per pixel."""
-    spec = torch.fft.fft2(diff).abs().square().sum(dim=(0, 1))
-    fy, fx = torch.meshgrid(torch.fft.fftfreq(diff.shape[-2]), torch.fft.fftfreq(diff.shape[-1]), indexing="ij")
-    low = spec[(fy.abs() < cutoff) & (fx.abs() < cutoff)].sum()
-    return float(low / spec.sum()), float(1 - low / spec.sum())
-
-
 def test_early_layers_change_coarse_structure_late_ones_fine(tiny_G):
     """Swapping late layers moves relatively more energy to high frequencies than swapping
     early ones. Measured on this tiny random G over 6 pairs (cutoff 0.25 cycles/px): the
@@ -57,8 +50,8 @@ def test_early_layers_change_coarse_structure_late_ones_fine(tiny_G):
             ws = tiny_G.mapping(z)
             content, style = ws[:1], ws[1:]
             base = tiny_G.synthesis(content)
-            high_coarse += _energy_split(tiny_G.synthesis(mix(content, style, range(0, 3))) - base, 0.25)[1]
-            high_fine += _energy_split(tiny_G.synthesis(mix(content, style, range(5, 8))) - base, 0.25)[1]
+            high_coarse += high_frequency_share(tiny_G.synthesis(mix(content, style, range(0, 3))) - base)
+            high_fine += high_frequency_share(tiny_G.synthesis(mix(content, style, range(5, 8))) - base)
     assert high_fine > 1.5 * high_coarse, (high_coarse, high_fine)
 
 

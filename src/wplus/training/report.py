@@ -4,7 +4,9 @@
 - Fréchet distance between model and teacher samples in MTCNN O-Net's 256-d feature space
   (the whole 64x64 sample resized to O-Net's 48x48 input; output of dense5 after its PReLU),
   with teacher-vs-teacher (two independent sample sets) as the floor;
-- embeddability: held-out teacher samples embedded into the model in Z, W and W+.
+- embeddability: held-out teacher samples embedded into the model in Z, W and W+;
+- style mixing: how much the image changes (RMS) when coarse (4², 8²) or fine (32², 64²) style
+  layers come from another sample, and which share of that change is a uniform colour shift.
 """
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..editing import mix
+from ..editing.spectrum import uniform_shift_share
 from ..inversion import embed
 from ..io.images import to_uint8
 from ..losses import psnr
@@ -60,3 +64,22 @@ def embeddability(G, targets: torch.Tensor, steps: int) -> dict[str, tuple[float
         images = r.images.clamp(-1, 1)
         out[space] = (psnr(images, targets).mean().item(), ms_ssim_per_image(images, targets).mean().item(), images)
     return out
+
+
+def style_mixing(G, n: int, seed: int, coarse: range = range(0, 4), fine: range | None = None
+                 ) -> tuple[dict[str, tuple[float, float]], torch.Tensor]:
+    """{'coarse'|'fine': (RMS change, uniform colour-shift share of it)} when `coarse` layers
+    (or `fine` ones, default the last four) come from another sample; and figure rows
+    [content, style, coarse mix, fine mix], n images each."""
+    fine = fine or range(G.num_ws - 4, G.num_ws)
+    z = torch.randn(2 * n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        ws = G.mapping(z)
+        content, style = ws[:n], ws[n:]
+        render = lambda w: G.synthesis(w, noise_mode="const").clamp(-1, 1)  # noqa: E731
+        base, rows, stats = render(content), [render(content), render(style)], {}
+        for name, layers in (("coarse", coarse), ("fine", fine)):
+            rows.append(render(mix(content, style, layers)))
+            diff = rows[-1] - base
+            stats[name] = (diff.square().mean().sqrt().item(), uniform_shift_share(diff))
+    return stats, torch.cat(rows)

@@ -1,0 +1,26 @@
+"""The shipped default model behaves like a StyleGAN2: style layers split coarse from fine."""
+import torch
+
+from wplus.checkpoints import load_generator
+from wplus.editing.spectrum import high_frequency_share, uniform_shift_share
+from wplus.training.report import style_mixing
+
+
+def test_uniform_shift_share_separates_colour_shifts_from_patterns():
+    shift = torch.ones(2, 3, 16, 16) * torch.tensor([0.3, -0.1, 0.2]).view(1, 3, 1, 1)
+    pattern = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    pattern -= pattern.mean(dim=(2, 3), keepdim=True)
+    assert abs(uniform_shift_share(shift) - 1) < 1e-6
+    assert uniform_shift_share(pattern) < 1e-6
+    assert abs(uniform_shift_share(shift + pattern) - shift.square().sum() / (shift + pattern).square().sum()) < 1e-4
+    assert high_frequency_share(shift) < 1e-6 and high_frequency_share(pattern) > 0.5
+
+
+def test_shipped_model_coarse_layers_move_structure_fine_layers_shift_colour():
+    """Swapping layers 0-3 (4², 8²) changes the image much more than swapping 6-9 (32², 64²),
+    and little of that change is a uniform colour shift; the fine swap's change mostly is
+    (shipped model, 64 pairs: RMS 0.38 vs 0.14, colour-shift share 0.13 vs 0.83)."""
+    stats, _ = style_mixing(load_generator(), 32, seed=11)
+    (coarse_rms, coarse_shift), (fine_rms, fine_shift) = stats["coarse"], stats["fine"]
+    assert coarse_rms > 2 * fine_rms, stats
+    assert coarse_shift < 0.3 and fine_shift > 0.6, stats
