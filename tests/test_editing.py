@@ -103,7 +103,10 @@ def test_each_study_writes_real_numbers(experiment_run, name):
 
 def test_spaces_study_orders_w_plus_over_w(experiment_run):
     with open(experiment_run / "spaces.csv") as f:
-        psnr = {row["space"]: float(row["psnr"]) for row in csv.DictReader(f)}
+        rows = list(csv.DictReader(f))
+    assert [(r["space"], r["targets"]) for r in rows] == [
+        (space, group) for space in ("z", "w", "w+") for group in ("3 model samples", "photo (astronaut)")]
+    psnr = {row["space"]: float(row["psnr"]) for row in rows if row["targets"] == "3 model samples"}
     assert psnr["w+"] >= psnr["w"]
 
 
@@ -117,4 +120,4 @@ def test_loss_study_without_vgg_ablates_the_fallback_terms(tmp_path, monkeypatch
     assert list(rows) == ["mse only", "ms-ssim only", "mse + ms-ssim"]
     assert all(math.isfinite(float(r["psnr"])) and math.isnan(float(r["lpips"])) for r in rows.values())
     table = (tmp_path / "r" / "loss.md").read_text()
-    assert "| loss | mse | psnr | ms_ssim |" in table and "perceptual, lpips" in table
+    assert "| loss | targets | mse | psnr | ms_ssim |" in table and "perceptual, lpips" in table

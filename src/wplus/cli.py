@@ -354,12 +354,14 @@ def cmd_experiment(args: argparse.Namespace) -> int:
         if not loaded:
             raise WplusError(f"{args.images}: no readable images")
         images, names = torch.cat([i.tensor for i in loaded]).to(device), [i.name for i in loaded]
+        groups = {}
     else:  # the generator's own samples (known ground truth) and a real photo
         real, real_names = bundled_images(FACE_SAMPLES, G.resolution)
         images = torch.cat([generator_samples(G, 3), real.to(device)])
         names = ["sample0", "sample1", "sample2", *real_names]
+        groups = {"3 model samples": [0, 1, 2], f"photo ({real_names[0]})": [3]}
     out = Path(args.out)
-    ctx = Context(G, images, names, config, loss, perceptual, lpips, out)
+    ctx = Context(G, images, names, config, loss, perceptual, lpips, out, groups)
     names_to_run = list(STUDIES) if args.name == "all" else [args.name]
     sections = []
     for name in names_to_run:

@@ -7,9 +7,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import METRICS, Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
-COLUMNS = ["transform", "amount", *METRICS]
+COLUMNS = ["transform", "amount", "targets", *METRICS]
 TRANSFORMS = {"translate (fraction of width)": [0.0, 0.05, 0.1, 0.2],
               "rotate (degrees)": [5.0, 15.0, 30.0],
               "scale": [0.8, 1.25]}
@@ -39,7 +39,7 @@ def run(ctx: Context) -> StudyResult:
         for amount in amounts:
             targets = transform(ctx.images, kind, amount)
             r = ctx.embed(images=targets, space="w+")
-            result.rows.append({"transform": kind, "amount": amount, **metrics(r.images, targets, ctx)})
+            result.rows += [{"transform": kind, "amount": amount, **m} for m in grouped_metrics(r.images, targets, ctx)]
             tops.append(targets[:1].cpu())
             bottoms.append(r.images[:1].clamp(-1, 1).cpu())
     result.figure = rows_figure([torch.cat(tops), torch.cat(bottoms)])

@@ -33,6 +33,7 @@ class Context:
     perceptual_loss: EmbeddingLoss | None  # i2s-capable loss (VGG16), None without weights
     lpips: LPIPS | None  # LPIPS-VGG metric, None without VGG16 weights
     out: Path
+    groups: dict[str, list[int]] = field(default_factory=dict)  # table rows per group of targets
 
     def embed(self, images: torch.Tensor | None = None, G: Generator | None = None,
               loss: EmbeddingLoss | None = None, **overrides) -> EmbedResult:
@@ -72,6 +73,12 @@ def metrics(images: torch.Tensor, targets: torch.Tensor, ctx: Context) -> dict[s
         out["perceptual"] = p(x, targets).mean().item() if p is not None else float("nan")
         out["lpips"] = ctx.lpips(x, targets).mean().item() if ctx.lpips is not None else float("nan")
     return out
+
+
+def grouped_metrics(images: torch.Tensor, targets: torch.Tensor, ctx: Context) -> list[dict]:
+    """`metrics` per group of targets (`ctx.groups`, or all of them), each with a 'targets' key."""
+    groups = ctx.groups or {"all": list(range(len(targets)))}
+    return [{"targets": name, **metrics(images[idx], targets[idx], ctx)} for name, idx in groups.items()]
 
 
 def write_study(result: StudyResult, out: Path) -> list[Path]:

@@ -1,9 +1,9 @@
 """Mean-latent vs random initialisation in W+ (paper section 5.2)."""
 from __future__ import annotations
 
-from .common import METRICS, Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
-COLUMNS = ["init", *METRICS]
+COLUMNS = ["init", "targets", *METRICS]
 
 
 def run(ctx: Context) -> StudyResult:
@@ -11,7 +11,7 @@ def run(ctx: Context) -> StudyResult:
     figure_rows = [ctx.images.cpu()]
     for init in ("mean", "random"):
         r = ctx.embed(init=init, space="w+")
-        result.rows.append({"init": init, **metrics(r.images, ctx.images, ctx)})
+        result.rows += [{"init": init, **m} for m in grouped_metrics(r.images, ctx.images, ctx)]
         figure_rows.append(r.images.clamp(-1, 1).cpu())
     result.figure = rows_figure(figure_rows)
     return result

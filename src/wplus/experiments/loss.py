@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..losses import EmbeddingLoss
-from .common import METRICS, Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
-COLUMNS = ["loss", *METRICS]
+COLUMNS = ["loss", "targets", *METRICS]
 
 
 def variants(ctx: Context) -> tuple[dict[str, EmbeddingLoss], str]:
@@ -32,7 +32,7 @@ def run(ctx: Context) -> StudyResult:
     figure_rows = [ctx.images.cpu()]
     for name, loss in losses.items():
         r = ctx.embed(loss=loss, space="w+")
-        result.rows.append({"loss": name, **metrics(r.images, ctx.images, ctx)})
+        result.rows += [{"loss": name, **m} for m in grouped_metrics(r.images, ctx.images, ctx)]
         figure_rows.append(r.images.clamp(-1, 1).cpu())
     result.figure = rows_figure(figure_rows)
     return result

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..models.stylegan2 import Generator
-from .common import METRICS, Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
-COLUMNS = ["generator", *METRICS]
+COLUMNS = ["generator", "targets", *METRICS]
 
 
 def random_like(G: Generator, seed: int = 0) -> Generator:
@@ -24,7 +24,7 @@ def run(ctx: Context) -> StudyResult:
     figure_rows = [ctx.images.cpu()]
     for name, G in (("given", ctx.G), ("random init", random_like(ctx.G))):
         r = ctx.embed(G=G, space="w+")
-        result.rows.append({"generator": name, **metrics(r.images, ctx.images, ctx)})
+        result.rows += [{"generator": name, **m} for m in grouped_metrics(r.images, ctx.images, ctx)]
         figure_rows.append(r.images.clamp(-1, 1).cpu())
     result.figure = rows_figure(figure_rows)
     return result

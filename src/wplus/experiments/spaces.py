@@ -1,9 +1,9 @@
 """Z vs W vs W+ (paper section 5.1, table 1): the extended space reconstructs best."""
 from __future__ import annotations
 
-from .common import METRICS, Context, StudyResult, metrics, rows_figure
+from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
-COLUMNS = ["space", *METRICS]
+COLUMNS = ["space", "targets", *METRICS]
 
 
 def run(ctx: Context) -> StudyResult:
@@ -11,7 +11,7 @@ def run(ctx: Context) -> StudyResult:
     figure_rows = [ctx.images.cpu()]
     for space in ("z", "w", "w+"):
         r = ctx.embed(space=space)
-        result.rows.append({"space": space, **metrics(r.images, ctx.images, ctx)})
+        result.rows += [{"space": space, **m} for m in grouped_metrics(r.images, ctx.images, ctx)]
         figure_rows.append(r.images.clamp(-1, 1).cpu())
     result.figure = rows_figure(figure_rows)
     return result
