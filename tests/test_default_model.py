@@ -19,8 +19,8 @@ def test_uniform_shift_share_separates_colour_shifts_from_patterns():
 def test_shipped_model_coarse_layers_move_structure_fine_layers_shift_colour():
     """Swapping layers 0-3 (4², 8²) changes the image much more than swapping 6-9 (32², 64²),
     and little of that change is a uniform colour shift; the fine swap's change mostly is
-    (shipped model, 64 pairs: RMS 0.44 vs 0.15, colour-shift share 0.11 vs 0.73)."""
-    stats, _ = style_mixing(load_generator(), 32, seed=11)
+    (shipped model, 64 pairs, as in its card: RMS 0.44 vs 0.15, colour-shift share 0.11 vs 0.73)."""
+    stats, _ = style_mixing(load_generator(), 64, seed=7)  # the model card's setting
     (coarse_rms, coarse_shift), (fine_rms, fine_shift) = stats["coarse"], stats["fine"]
     assert coarse_rms > 2 * fine_rms, stats
     assert coarse_shift < 0.3 and fine_shift > 0.6, stats
