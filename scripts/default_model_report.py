@@ -4,11 +4,11 @@
     python scripts/default_model_report.py --checkpoint runs/default-model/checkpoint.pt \
         [--teacher ../shared/weights/dcgan_faces/weights.tar] [--steps 1000] [--out docs]
 
-Writes OUT/img/default-samples.png (64 model samples | 64 teacher samples) and
+Writes OUT/img/default-samples.png (64 model samples | 64 teacher samples),
 OUT/img/default-embeddability.png (rows: 8 held-out teacher samples, their Z, W and W+
-reconstructions), OUT/img/default-mixing.png (rows: content, style, coarse layers 0-3 from
-style, fine layers 6-9 from style), and prints a Markdown table of detection rate, Fréchet distance (O-Net
-features) and embeddability.
+reconstructions) and OUT/img/default-mixing.png (rows: content, style, coarse layers 0-3 from
+the style, the last four layers from the style), and prints a Markdown table of detection
+rate, Fréchet distance (O-Net features), style mixing and embeddability.
 """
 from __future__ import annotations
 
@@ -51,8 +51,9 @@ def main() -> None:
     f_model = onet_features(sample(model_fn, NZ, args.fd, 3), det)
     f_teacher = onet_features(sample(teacher, NZ, args.fd, 4), det)
     f_teacher2 = onet_features(sample(teacher, NZ, args.fd, 5), det)
-    mixing, rows = style_mixing(G, 64, 7)
-    save_image(image_grid(torch.cat([r[:8] for r in rows.split(64)]), columns=8), img_dir / "default-mixing.png")
+    pairs = 64
+    mixing, rows = style_mixing(G, pairs, 7)
+    save_image(image_grid(torch.cat([r[:8] for r in rows.split(pairs)]), columns=8), img_dir / "default-mixing.png")
     held_out = sample(teacher, NZ, args.embed, 6)
     emb = embeddability(G, held_out, args.steps)
     print(f"step {state['step']}\n")
@@ -64,7 +65,7 @@ def main() -> None:
     save_image(image_grid(figure, columns=min(8, args.embed)), img_dir / "default-embeddability.png")
     for name, layers in (("coarse", "0-3"), ("fine", f"{G.num_ws - 4}-{G.num_ws - 1}")):
         rms, shift = mixing[name]
-        print(f"| style mixing, {name} layers {layers} from another sample (64 pairs): RMS change / "
+        print(f"| style mixing, {name} layers {layers} from another sample ({pairs} pairs): RMS change / "
               f"uniform colour-shift share of it | {rms:.3f} / {shift:.2f} | - |")
     for space, (p, s, _) in emb.items():
         print(f"| embed {args.embed} teacher samples in {space.upper()}, {args.steps} steps: PSNR / MS-SSIM | "
