@@ -13,16 +13,14 @@ rate, Fréchet distance (O-Net features), style mixing and embeddability.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
 
-from wplus.checkpoints.native import build_generator
 from wplus.io.images import image_grid, save_image
 from wplus.models.dcgan import NZ, load_dcgan_teacher
 from wplus.models.mtcnn import MTCNN
-from wplus.models.stylegan2 import GeneratorConfig
+from wplus.training.export import load_g_ema
 from wplus.training.report import (detection_rate, embeddability, frechet_distance, onet_features, sample,
                                    style_mixing)
 
@@ -37,8 +35,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--out", default="docs")
     args = parser.parse_args()
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
-    G = build_generator(GeneratorConfig(**json.loads(state["config"])["generator"]), state["G_ema"], args.checkpoint)
+    G, state = load_g_ema(args.checkpoint)
     teacher = load_dcgan_teacher(args.teacher)
     model_fn = lambda z: G(z, noise_mode="const")  # noqa: E731
     det = MTCNN()

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .checkpoints import load_generator, save_generator
+from .devices import pick_device
 from .distributed import Rank, embed_shard, init_process_group, read_manifest, shard, write_index
 from .editing import interpolate, mix, parse_layers, transfer
 from .editing.inputs import code_for
@@ -39,14 +40,6 @@ def parse_seeds(text: str) -> list[int]:
         return parse_int_ranges(text)
     except ValueError:
         raise WplusError(f"bad --seeds {text!r}; use e.g. 0-7 or 1,4,9") from None
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise WplusError("--device cuda asked for, but no CUDA GPU is available; use --device cpu")
-    return torch.device(name)
 
 
 def _load_inputs(paths: list[Path], resolution: int, do_align: bool,

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from .devices import pick_device
 from .errors import WplusError
 from .inversion import EmbedConfig, embed
 from .io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
@@ -71,9 +72,9 @@ class Rank:
                    int(os.environ.get("LOCAL_RANK", 0)))
 
     def device(self, requested: str) -> torch.device:
-        if requested == "auto":
-            requested = "cuda" if torch.cuda.is_available() else "cpu"
-        return torch.device(f"cuda:{self.local_rank}") if requested == "cuda" else torch.device(requested)
+        """`pick_device(requested)`; a bare 'cuda' becomes this process's GPU, cuda:LOCAL_RANK."""
+        device = pick_device(requested)
+        return torch.device("cuda", self.local_rank) if device.type == "cuda" and device.index is None else device
 
 
 def init_process_group(rank: Rank, device: torch.device) -> None:

@@ -8,16 +8,21 @@ import torch
 
 from ..checkpoints.native import build_generator, save_generator
 from ..models.registry import DEFAULT_WEIGHTS, sha256_file
-from ..models.stylegan2 import GeneratorConfig
+from ..models.stylegan2 import Generator, GeneratorConfig
+
+
+def load_g_ema(checkpoint: str | Path) -> tuple[Generator, dict]:
+    """A trainer checkpoint's G_ema as a Generator, and the checkpoint's whole state."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    cfg = GeneratorConfig(**json.loads(state["config"])["generator"])
+    return build_generator(cfg, state["G_ema"], str(checkpoint)), state
 
 
 def export_default(checkpoint: str | Path, dest_dir: str | Path) -> Path:
     """Write DEST/default.safetensors (fp16, config + training facts in its metadata) and
     DEST/default.safetensors.sha256, which `load_generator()` checks before loading."""
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    G, state = load_g_ema(checkpoint)
     train_cfg = json.loads(state["config"])
-    cfg = GeneratorConfig(**train_cfg["generator"])
-    G = build_generator(cfg, state["G_ema"], str(checkpoint))
     dest = Path(dest_dir) / DEFAULT_WEIGHTS
     dest.parent.mkdir(parents=True, exist_ok=True)
     facts = {"training_step": str(state["step"]), "training_images": str(state["step"] * train_cfg["batch"]),
