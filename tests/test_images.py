@@ -38,6 +38,96 @@ def test_modes_are_converted(tmp_path):
     assert load_image(gray, 8).tensor.shape == (1, 3, 8, 8)
 
 
+# One test per Pillow mode: a 16x16 image whose levels are known, saved in that mode, must load
+# as exactly those levels (within one 8-bit step): 0 -> -1, 136 -> ~0, 255 -> +1.
+_LEVELS = np.arange(16) * 17.0  # 0, 17, ..., 255 along the columns
+_COLS = np.tile(_LEVELS, (16, 1))  # [H, W]: level of the column
+_ROWS = _COLS.T  # [H, W]: level of the row
+_ALPHA = np.repeat([255, 255, 255, 255, 255, 255, 0, 0, 0, 0, 51, 51, 51, 51, 255, 255],
+                   16).reshape(16, 16)  # opaque, transparent and 20% rows
+
+
+def _over_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    a = alpha[..., None] / 255.0
+    return rgb * a + 255.0 * (1 - a)
+
+
+def _palette_image(mode: str) -> tuple[Image.Image, np.ndarray]:
+    colours = np.stack([_LEVELS, 255 - _LEVELS, _LEVELS // 2], axis=1)  # 16 palette entries
+    index = np.tile(np.arange(16, dtype=np.uint8), (16, 1))
+    if mode == "P":
+        img = Image.frombytes("P", (16, 16), index.tobytes())
+    else:
+        img = Image.frombytes("PA", (16, 16), np.dstack([index, _ALPHA]).astype(np.uint8).tobytes())
+    img.putpalette(colours.astype(np.uint8).ravel().tolist())
+    expected = colours[np.tile(np.arange(16), (16, 1))]
+    return img, (_over_white(expected, _ALPHA) if mode == "PA" else expected)
+
+
+def _u8(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.uint8)
+
+
+def _mode_case(case: str) -> tuple[Image.Image, np.ndarray]:
+    """A Pillow image in mode `case` (suffix after ':' tells the value range) and the RGB array
+    in 0..255 it must load as."""
+    grey = np.repeat(_COLS[..., None], 3, axis=2)
+    rgb = np.stack([_COLS, _ROWS, 255 - _COLS], axis=2)
+    if case == "1":
+        on = _COLS >= 128
+        return Image.fromarray(on), np.repeat(on[..., None] * 255.0, 3, axis=2)
+    if case == "L":
+        return Image.fromarray(_u8(_COLS)), grey
+    if case == "LA":
+        img = Image.merge("LA", [Image.fromarray(_u8(_COLS)), Image.fromarray(_u8(_ALPHA))])
+        return img, _over_white(grey, _ALPHA)
+    if case in ("P", "PA"):
+        return _palette_image(case)
+    if case == "RGB":
+        return Image.fromarray(_u8(rgb)), rgb
+    if case == "RGBA":
+        return Image.fromarray(_u8(np.dstack([rgb, _ALPHA]))), _over_white(rgb, _ALPHA)
+    if case == "CMYK":  # K = 0: R = 255 - C, G = 255 - M, B = 255 - Y
+        cmyk = np.stack([_COLS, _ROWS, np.zeros_like(_COLS), np.zeros_like(_COLS)], axis=2)
+        return Image.fromarray(_u8(cmyk), "CMYK"), 255 - cmyk[..., :3]
+    if case == "YCbCr":  # Cb = Cr = 128: grey of level Y
+        ycc = np.stack([_COLS, np.full_like(_COLS, 128), np.full_like(_COLS, 128)], axis=2)
+        return Image.fromarray(_u8(ycc), "YCbCr"), grey
+    if case == "I;16":
+        return Image.fromarray((_COLS * 257).astype(np.uint16)), grey
+    if case == "I;16B":
+        return Image.fromarray((_COLS * 257).astype(">u2")), grey
+    if case == "I:0-255":
+        return Image.fromarray(_COLS.astype(np.int32)), grey
+    if case == "I:0-65535":
+        return Image.fromarray((_COLS * 257).astype(np.int32)), grey
+    if case == "F:0-1":
+        return Image.fromarray((_COLS / 255).astype(np.float32)), grey
+    if case == "F:0-255":
+        return Image.fromarray(_COLS.astype(np.float32)), grey
+    if case == "F:0-65535":
+        return Image.fromarray((_COLS * 257).astype(np.float32)), grey
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize("case,suffix", [
+    ("1", ".png"), ("L", ".png"), ("LA", ".png"), ("P", ".png"), ("PA", ".tif"),
+    ("RGB", ".png"), ("RGBA", ".png"), ("CMYK", ".tif"), ("YCbCr", ".tif"),
+    ("I;16", ".png"), ("I;16", ".tif"), ("I;16B", ".tif"), ("I:0-255", ".tif"),
+    ("I:0-65535", ".tif"), ("F:0-1", ".tif"), ("F:0-255", ".tif"), ("F:0-65535", ".tif"),
+])
+def test_every_mode_loads_its_real_range(tmp_path, case, suffix):
+    img, expected = _mode_case(case)
+    path = tmp_path / f"img{suffix}"
+    img.save(path)
+    with Image.open(path) as reread:
+        assert reread.mode == case.split(":")[0]  # the file really holds that mode
+    item = load_image(path, 16)
+    assert item.note is None  # no crop or resize: the pixels are compared as they are
+    want = torch.from_numpy(expected).float().permute(2, 0, 1)[None] / 127.5 - 1
+    torch.testing.assert_close(item.tensor, want, atol=1.01 / 127.5, rtol=0)
+
+
 def test_exif_orientation_applied(tmp_path):
     img = Image.fromarray(_gradient(40, 20))  # landscape
     exif = Image.Exif()

@@ -47,12 +47,33 @@ def find_images(inputs: list[str | Path]) -> list[Path]:
     return out
 
 
+def _full_scale(a: np.ndarray, mode: str) -> float:
+    """The value that means white for a single-channel 16-bit, integer or float image.
+
+    ``I;16*``: 65535. ``I``: 255 if its maximum is <= 255 (8-bit data widened to 32 bits),
+    else 65535 if it fits 16 bits, else its maximum. ``F``: 1.0 if its maximum is <= 1.0
+    (the usual [0, 1] float image), else the ``I`` rule (8-bit or 16-bit data stored as float).
+    """
+    if mode.startswith("I;16"):
+        return 65535.0
+    top = float(a.max(initial=0.0))
+    if mode == "F" and top <= 1.0:
+        return 1.0
+    if top <= 255.0:
+        return 255.0
+    return 65535.0 if top <= 65535.0 else top
+
+
 def _to_rgb_array(img: Image.Image) -> np.ndarray:
-    """Any PIL mode -> uint8-range float array [H, W, 3]; transparency composited on white."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if img.mode.startswith("I;16") or a.max() > 255 else 255.0
-        a = np.clip(a / top * 255.0, 0, 255)
+    """Any PIL mode -> float array [H, W, 3] in 0..255; transparency composited on white.
+
+    16-bit, 32-bit integer and float greyscale images (modes ``I;16*``, ``I``, ``F``) are
+    scaled by their real range (see `_full_scale`): a float TIFF in [0, 1] maps 1.0 to 255.
+    Negative and non-finite values become 0 (black).
+    """
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        a = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        a = np.clip(a / _full_scale(a, img.mode) * 255.0, 0, 255)
         return np.repeat(a[..., None], 3, axis=2)
     if img.mode == "P" or img.mode in ("LA", "PA") or "transparency" in img.info:
         img = img.convert("RGBA")
