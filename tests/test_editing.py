@@ -2,14 +2,17 @@
 import csv
 import math
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from wplus.checkpoints import save_generator
+from wplus.checkpoints import load_generator, save_generator
 from wplus.cli import main
 from wplus.editing import interpolate, mix, parse_layers, slerp, transfer
 from wplus.editing.spectrum import high_frequency_share
 from wplus.errors import WplusError
+from wplus.io.latents import load_latents
 from conftest import TINY, make_generator
 
 
@@ -61,6 +64,18 @@ def test_transfer_strength_zero_is_identity(codes):
     assert torch.allclose(transfer(target, codes[0], codes[1], 1.0), target + codes[1] - codes[0])
 
 
+def _assert_tiles_are_renders(G, path, ws: torch.Tensor) -> None:
+    """The PNG at `path` is one row of tiles, tile i the render of ws[i] (to 8-bit rounding)."""
+    with torch.no_grad():
+        renders = G.synthesis(ws, noise_mode="const").clamp(-1, 1)
+    want = ((renders + 1) * 127.5).permute(0, 2, 3, 1).numpy()  # [N, R, R, 3] in 0..255
+    strip = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)
+    r = G.resolution
+    assert strip.shape == (r, r * len(ws), 3), strip.shape
+    tiles = strip.reshape(r, len(ws), r, 3).transpose(1, 0, 2, 3)
+    assert np.abs(tiles - want).max() <= 1.0, np.abs(tiles - want).max(axis=(1, 2, 3))
+
+
 def test_cli_editing_commands(tmp_path, capsys):
     G = make_generator()
     gen = str(save_generator(G, tmp_path / "g.safetensors"))
@@ -72,8 +87,26 @@ def test_cli_editing_commands(tmp_path, capsys):
     assert main(["mix", a, b, "--layers", "0-3", "--out", str(tmp_path / "x"), *common]) == 0
     assert len(list((tmp_path / "cache").glob("*.npz"))) == 1  # reused
     assert main(["transfer", a, "--from", b, "--to", a, "--strength", "0", "--out", str(tmp_path / "t"), *common]) == 0
-    for path in ["m/morph_strip.png", "m/morph.gif", "m/morph.npz", "x/mix.png", "x/mix.npz", "t/transfer.png"]:
-        assert (tmp_path / path).stat().st_size > 0
+    assert (tmp_path / "m/morph.gif").stat().st_size > 0
+    (cached,) = (tmp_path / "cache").glob("*.npz")
+    code_a, code_b = load_latents(cached)[0], load_latents(b)[0][:1]  # what the commands used
+    G = load_generator(gen)
+
+    morph = load_latents(tmp_path / "m/morph.npz")[0]  # [frames, num_ws, w_dim]
+    assert morph.shape == (5, TINY.num_ws, TINY.w_dim)
+    torch.testing.assert_close(morph, interpolate(code_a[0], code_b[0], torch.linspace(0, 1, 5)))
+    torch.testing.assert_close(morph[0], code_a[0])
+    torch.testing.assert_close(morph[-1], code_b[0])
+    _assert_tiles_are_renders(G, tmp_path / "m/morph_strip.png", morph)  # 5 frames: all shown
+
+    mixed = load_latents(tmp_path / "x/mix.npz")[0]
+    torch.testing.assert_close(mixed[:, :4], code_b[:, :4], rtol=0, atol=0)  # layers 0-3: style
+    torch.testing.assert_close(mixed[:, 4:], code_a[:, 4:], rtol=0, atol=0)  # the rest: content
+    _assert_tiles_are_renders(G, tmp_path / "x/mix.png", torch.cat([code_a, code_b, mixed]))
+
+    torch.testing.assert_close(load_latents(tmp_path / "t/transfer.npz")[0], code_a)  # strength 0
+    _assert_tiles_are_renders(G, tmp_path / "t/transfer.png",
+                              torch.cat([code_a, code_b, code_a, code_a]))  # target, from, to, result
     other = save_generator(make_generator(TINY.__class__(resolution=16, z_dim=8, w_dim=8, channel_base=64,
                                                           channel_max=8, mapping_layers=1)), tmp_path / "o.safetensors")
     assert main(["mix", b, b, "--generator", str(other), "--out", str(tmp_path / "y")]) == 2
@@ -89,15 +122,57 @@ def experiment_run(tmp_path_factory, vgg_file):
     return out / "results"
 
 
-@pytest.mark.parametrize("name", ["spaces", "init", "loss", "random-generator", "affine", "non-face"])
-def test_each_study_writes_real_numbers(experiment_run, name):
-    with open(experiment_run / f"{name}.csv") as f:
+#: Studies whose figure is: a row of targets, then one row of reconstructions per variant
+#: (the CSV's first column), in the CSV's order.
+VARIANT_COLUMN = {"spaces": "space", "init": "init", "loss": "loss", "random-generator": "generator"}
+
+
+def _figure_mse(path, resolution: int) -> np.ndarray:
+    """MSE in [-1, 1] units of every tile of a figure against the tile above it in row 0."""
+    fig = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 127.5 - 1
+    rows, cols = fig.shape[0] // resolution, fig.shape[1] // resolution
+    assert fig.shape[:2] == (rows * resolution, cols * resolution), fig.shape
+    tiles = fig.reshape(rows, resolution, cols, resolution, 3).transpose(0, 2, 1, 3, 4)
+    return ((tiles - tiles[:1]) ** 2).mean(axis=(2, 3, 4))  # [rows, cols]
+
+
+def check_study_outputs(results, name: str, resolution: int) -> None:
+    """The numbers are metrics (ranges; PSNR consistent with MSE), NAME.md shows them, and
+    the figure shows what was measured: its reconstructions reproduce the CSV's MSE."""
+    with open(results / f"{name}.csv") as f:
         rows = list(csv.DictReader(f))
     assert rows
+    table = (results / f"{name}.md").read_text()
     for row in rows:
-        for key in ("mse", "psnr", "ms_ssim", "perceptual", "lpips"):
-            assert math.isfinite(float(row[key])), (name, key, row)
-    assert (experiment_run / f"{name}.png").stat().st_size > 0
+        m = {key: float(row[key]) for key in ("mse", "psnr", "ms_ssim", "perceptual", "lpips")}
+        assert 0 < m["mse"] <= 4 and 0 <= m["ms_ssim"] <= 1, (name, row)
+        assert m["perceptual"] >= 0 and m["lpips"] >= 0, (name, row)
+        # PSNR is the mean of the images' 10 log10(2² / mse): never below the PSNR of the mean
+        # MSE (Jensen), equal to it for a row of one image.
+        of_mean = 10 * math.log10(4 / m["mse"])
+        if name == "non-face" or row.get("targets", "").startswith("photo"):
+            assert m["psnr"] == pytest.approx(of_mean, abs=1e-3), (name, row)
+        else:
+            assert m["psnr"] >= of_mean - 1e-3, (name, row)
+        assert f"{m['mse']:.4g}" in table and f"{m['psnr']:.4g}" in table, (name, row)
+    # Measured: the figure's 8-bit tiles give the CSV's MSE within 1.2 % (rounding adds ~1e-5).
+    close = lambda shown, measured: abs(shown - measured) <= 0.03 * measured + 2e-5  # noqa: E731
+    tile_mse = _figure_mse(results / f"{name}.png", resolution)
+    if name == "non-face":  # rows: targets, reconstructions, morph; one CSV row per image
+        for i, row in enumerate(rows):
+            assert close(tile_mse[1, i], float(row["mse"])), (name, i, tile_mse[1, i], row)
+    elif name in VARIANT_COLUMN:  # columns: 3 model samples, then the photo
+        variants = list(dict.fromkeys(row[VARIANT_COLUMN[name]] for row in rows))
+        assert tile_mse.shape == (1 + len(variants), 4), tile_mse.shape
+        for row in rows:
+            cols = [0, 1, 2] if row["targets"] == "3 model samples" else [3]
+            shown = tile_mse[1 + variants.index(row[VARIANT_COLUMN[name]]), cols].mean()
+            assert close(shown, float(row["mse"])), (name, row, shown)
+
+
+@pytest.mark.parametrize("name", ["spaces", "init", "loss", "random-generator", "affine", "non-face"])
+def test_each_study_writes_real_numbers(experiment_run, name):
+    check_study_outputs(experiment_run, name, TINY.resolution)
     assert f"## {name}" in (experiment_run / "experiments.md").read_text()
 
 
