@@ -15,7 +15,6 @@ import re
 
 import torch
 
-from ..errors import WplusError
 from ..models.stylegan2 import GeneratorConfig
 from .tables import (IDENTITY, Rule, check_fir_buffers, convert_by_table, generator_targets, infer_config,
                      parse_target)
