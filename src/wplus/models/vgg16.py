@@ -58,9 +58,9 @@ class VGG16Features(nn.Module):
                 in_ch = v
         self.features = nn.Sequential(*layers)
 
-    def forward(self, x: torch.Tensor, layers: list[str], post_relu: bool = True) -> list[torch.Tensor]:
-        """Activations of `layers` (names like 'conv3_2'), after ReLU unless `post_relu=False`."""
-        wanted = {CONV_INDEX[name] + (1 if post_relu else 0): name for name in layers}
+    def forward(self, x: torch.Tensor, layers: list[str]) -> list[torch.Tensor]:
+        """Activations of `layers` (names like 'conv3_2'), after their ReLU."""
+        wanted = {CONV_INDEX[name] + 1: name for name in layers}
         found: dict[str, torch.Tensor] = {}
         for i, module in enumerate(self.features):
             x = module(x)
