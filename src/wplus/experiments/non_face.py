@@ -9,14 +9,13 @@ from .common import METRICS, NON_FACE_SAMPLES, Context, StudyResult, bundled_ima
 COLUMNS = ["image", *METRICS]
 
 
-def run(ctx: Context, images: torch.Tensor | None = None, names: list[str] | None = None) -> StudyResult:
-    if images is None:
-        images, names = bundled_images(NON_FACE_SAMPLES, ctx.G.resolution)
-        images = images.to(ctx.G.w_avg.device)
+def run(ctx: Context) -> StudyResult:
+    images, names = bundled_images(NON_FACE_SAMPLES, ctx.G.resolution)
+    images = images.to(ctx.G.w_avg.device)
     r = ctx.embed(images=images, space="w+")
     result = StudyResult("non-face", COLUMNS, note="Figure: targets, reconstructions, and a W+ morph "
                          "between the first two embeddings.")
-    for i, name in enumerate(names or [str(i) for i in range(len(images))]):
+    for i, name in enumerate(names):
         result.rows.append({"image": name, **metrics(r.images[i:i + 1], images[i:i + 1], ctx)})
     row3 = torch.zeros(0)
     if len(images) >= 2:
