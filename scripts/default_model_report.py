@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 from wplus.io.images import image_grid, save_image
-from wplus.models.dcgan import NZ, load_dcgan_teacher
-from wplus.models.mtcnn import MTCNN
+from wplus.io.mtcnn import MTCNN
+from wplus.training.dcgan import NZ, load_dcgan_teacher
 from wplus.training.export import load_g_ema
 from wplus.training.report import (detection_rate, embeddability, frechet_distance, onet_features, sample,
                                    style_mixing)

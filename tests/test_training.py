@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wplus.models.dcgan import DCGANGenerator
+from wplus.training.dcgan import DCGANGenerator
 from wplus.training.default_model import TrainConfig, Trainer
 
 TINY_WIDTHS = {"channel_base": 128, "channel_max": 16, "w_dim": 32}

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from ..errors import WplusError
-from ..models.mtcnn import MTCNN, Face
+from .mtcnn import MTCNN, Face
 
 _detector: MTCNN | None = None
 

@@ -27,10 +27,10 @@ import torch.nn.functional as F
 
 from ..errors import WplusError
 from ..io.images import image_grid, save_image
-from ..models.dcgan import NZ, load_dcgan_teacher
-from ..models.discriminator import Discriminator
 from ..models.registry import DEFAULT_CONFIG
 from ..models.stylegan2 import Generator, GeneratorConfig
+from .dcgan import NZ, load_dcgan_teacher
+from .discriminator import Discriminator
 
 
 #: Settings that do not change what is computed, so a run may resume with other values.

@@ -18,9 +18,9 @@ from ..editing import mix
 from ..editing.spectrum import uniform_shift_share
 from ..inversion import embed
 from ..io.images import to_uint8
+from ..io.mtcnn import MTCNN
 from ..losses import psnr
 from ..losses.ssim import ms_ssim_per_image
-from ..models.mtcnn import MTCNN
 
 
 def sample(fn, z_dim: int, n: int, seed: int, batch: int = 250) -> torch.Tensor:
