@@ -85,20 +85,18 @@ def test_parse_seeds():
 
 
 def test_ctrl_c_saves_finished_and_current_batches(gen_file, tmp_path, monkeypatch, capsys):
-    import wplus.cli as cli
+    from wplus.cli.progress import ConsoleProgress
     inputs = tmp_path / "in"
     assert main(["generate", "--generator", gen_file, "--seeds", "0-2", "--out", str(inputs)]) == 0
     (inputs / "grid.png").unlink()
     calls = {"n": 0}
 
-    def progress(bar):
-        def update(state):
-            calls["n"] += 1
-            if calls["n"] == 25:  # batch 1 (2 images, 20 steps) done, batch 2 at its 5th step
-                raise KeyboardInterrupt
-        return update
+    def on_step(self, event):
+        calls["n"] += 1
+        if calls["n"] == 25:  # batch 1 (2 images, 20 steps) done, batch 2 at its 5th step
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_progress", progress)
+    monkeypatch.setattr(ConsoleProgress, "on_step", on_step)
     code = main(["embed", str(inputs), "--generator", gen_file, "--steps", "20", "--loss", "mse",
                  "--batch-size", "2", "--out", str(tmp_path / "out")])
     assert code == 130 and "interrupted at step 5 of batch 2" in capsys.readouterr().err

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from wplus.checkpoints import save_generator
-from wplus.distributed import Item, read_manifest, shard
+from wplus.app.dataset import Item, read_manifest, shard
 from wplus.io.latents import load_latents
 from conftest import make_generator
 

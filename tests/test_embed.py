@@ -10,8 +10,8 @@ from conftest import TINY
 
 @pytest.fixture(scope="module")
 def i2s_loss(vgg_file):
-    loss, warning = build_loss("i2s", vgg16=vgg_file)
-    assert warning is None and loss.perceptual is not None
+    loss = build_loss("i2s", vgg16=vgg_file)
+    assert loss.warning is None and loss.perceptual is not None
     return loss
 
 
@@ -86,7 +86,7 @@ def test_batched_equals_single(tiny_G, targets, i2s_loss):
 
 
 def test_random_init_differs_per_image_and_is_reproducible(tiny_G, targets):
-    loss, _ = build_loss("mse")
+    loss = build_loss("mse")
     a = embed(tiny_G, targets, loss=loss, steps=1, init="random")
     b = embed(tiny_G, targets, loss=loss, steps=1, init="random")
     assert torch.equal(a.params, b.params)
@@ -94,7 +94,7 @@ def test_random_init_differs_per_image_and_is_reproducible(tiny_G, targets):
 
 
 def test_early_stop_and_snapshots(tiny_G, targets):
-    loss, _ = build_loss("mse")
+    loss = build_loss("mse")
     snaps = Snapshots(every=10)
     r = embed(tiny_G, targets, loss=loss, steps=400, lr=0.0, early_stop=True, patience=20,
               callbacks=[snaps])
@@ -103,14 +103,14 @@ def test_early_stop_and_snapshots(tiny_G, targets):
 
 
 def test_msssim_fallback_embeds(tiny_G, targets):
-    loss, _ = build_loss("mse+msssim")
+    loss = build_loss("mse+msssim")
     r = embed(tiny_G, targets, loss=loss, steps=60)
     history = torch.tensor(r.history["psnr"])
     assert (r.psnr - history[0] > 3).all()
 
 
 def test_interrupt_keeps_best_so_far(tiny_G, targets):
-    loss, _ = build_loss("mse")
+    loss = build_loss("mse")
 
     def stop_at_5(state):
         if state.step == 5:

@@ -43,8 +43,8 @@ def test_missing_weights_auto_falls_back(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     with pytest.raises(VGGWeightsNotFound, match="WPLUS_VGG16"):
         build_loss("i2s")
-    loss, warning = build_loss("auto")
-    assert loss.name == "mse+msssim" and "--vgg16" in warning and "\n" not in warning
+    loss = build_loss("auto")
+    assert loss.name == "mse+msssim" and "--vgg16" in loss.warning and "\n" not in loss.warning
     monkeypatch.setenv("WPLUS_VGG16", str(tmp_path / "nope.pth"))
     with pytest.raises(VGGWeightsNotFound, match="nope.pth"):
         build_loss("i2s")

@@ -3,21 +3,42 @@ from __future__ import annotations
 
 import pickle
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 
 from ..errors import WplusError
-from ..models.registry import random_default_generator, sha256_file, shipped_weights
-from ..models.stylegan2 import Generator, GeneratorConfig
+from ..files import sha256_file
+from ..models.registry import random_default_generator, shipped_weights
+from ..models.stylegan2 import Generator, GeneratorConfig, Provenance
 from . import nvidia_pt, nvidia_tf, rosinality
-from .native import build_generator, is_native, load_native, save_generator
+from .native import NATIVE_FORMAT, build_generator, is_native, load_native, read_native, save_generator
 from .safe_pickle import UnsafePickleError, restricted_load
 
-__all__ = ["load_generator", "save_generator", "read_checkpoint", "UnsafePickleError"]
+__all__ = ["load_generator", "save_generator", "read_checkpoint", "UnsafePickleError", "FORMATS"]
 
-NATIVE_FORMAT = "wplus native .safetensors"
 _TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+DEFAULT_FORMAT = "embedded default"
+
+
+@dataclass(frozen=True)
+class CheckpointFormat:
+    """A foreign file format: `detect(data)` on the safely loaded object, then `convert(data,
+    what)` to (config, wplus state_dict)."""
+
+    name: str
+    detect: Callable[[Any], bool]
+    convert: Callable[[Any, str], tuple[GeneratorConfig, dict[str, torch.Tensor]]]
+
+
+#: Foreign formats, tried in order on the object read from a torch file or NVIDIA pickle.
+FORMATS = [
+    CheckpointFormat(nvidia_pt.FORMAT, nvidia_pt.is_nvidia_pt, nvidia_pt.convert),
+    CheckpointFormat(nvidia_tf.FORMAT, nvidia_tf.is_nvidia_tf, nvidia_tf.convert),
+    CheckpointFormat(rosinality.FORMAT, rosinality.is_rosinality, rosinality.convert),
+]
 
 
 def _torch_load(path: Path) -> dict:
@@ -38,7 +59,6 @@ def read_checkpoint(path: str | Path) -> tuple[str, GeneratorConfig, dict[str, t
     path = Path(path)
     what = str(path)
     if is_native(path):
-        from .native import read_native
         cfg, sd, _ = read_native(path)
         return NATIVE_FORMAT, cfg, sd
     with open(path, "rb") as f:
@@ -53,11 +73,10 @@ def read_checkpoint(path: str | Path) -> tuple[str, GeneratorConfig, dict[str, t
         raise WplusError(f"{path}: unrecognised generator format (not safetensors, a torch file or "
                          "a pickle); supported: wplus .safetensors, NVIDIA .pkl (PyTorch or TF "
                          "StyleGAN2), rosinality .pt")
-    for module in (nvidia_pt, nvidia_tf, rosinality):
-        detect = getattr(module, f"is_{module.__name__.rsplit('.', 1)[-1]}")
-        if detect(data):
-            cfg, sd = module.convert(data, what)
-            return module.FORMAT, cfg, sd
+    for fmt in FORMATS:
+        if fmt.detect(data):
+            cfg, sd = fmt.convert(data, what)
+            return fmt.name, cfg, sd
     kind = type(data).__name__
     keys = sorted(map(str, data))[:6] if isinstance(data, dict) else []
     raise WplusError(f"{path}: a {kind} {keys if keys else ''} that holds no known StyleGAN2 "
@@ -67,18 +86,13 @@ def read_checkpoint(path: str | Path) -> tuple[str, GeneratorConfig, dict[str, t
 def _load_default() -> Generator:
     shipped = shipped_weights()
     if shipped is None:
-        G = random_default_generator()
-        G.source_format = "embedded default"
-        return G
+        return random_default_generator()
     path, expected = shipped
     actual = sha256_file(path)
     if actual != expected:
         raise WplusError(f"{path}: checksum mismatch (sha256 {actual[:12]}…, expected "
                          f"{expected[:12]}…); the file is corrupt: reinstall wplus")
-    G = load_native(path)
-    G.source = f"default: {path.name} (sha256 {expected[:12]})"
-    G.source_format = "embedded default"
-    return G
+    return load_native(path, Provenance(f"default: {path.name} (sha256 {expected[:12]})", DEFAULT_FORMAT))
 
 
 def load_generator(spec: str | Path | None = None, device: str | torch.device = "cpu") -> Generator:
@@ -100,9 +114,7 @@ def load_generator(spec: str | Path | None = None, device: str | torch.device = 
         estimate_w_avg = "mapping.w_avg" not in sd
         if estimate_w_avg:
             sd["mapping.w_avg"] = torch.zeros(cfg.w_dim)
-        G = build_generator(cfg, sd, str(path))
+        G = build_generator(cfg, sd, Provenance(str(path), fmt))
         if estimate_w_avg:
             G.compute_w_avg()
-        G.source = str(path)
-        G.source_format = fmt
     return G.to(device)

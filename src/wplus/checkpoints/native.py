@@ -10,9 +10,11 @@ from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
 from ..errors import WplusError
-from ..models.stylegan2 import Generator, GeneratorConfig
+from ..files import write_atomically
+from ..models.stylegan2 import Generator, GeneratorConfig, Provenance
 
 CONFIG_KEY = "wplus_config"
+NATIVE_FORMAT = "wplus native .safetensors"
 
 
 def is_native(path: Path) -> bool:
@@ -31,10 +33,7 @@ def save_generator(G: Generator, path: str | Path, *, dtype: torch.dtype | None 
     tensors = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v)
                .detach().cpu().contiguous() for k, v in G.state_dict().items()}
     metadata = {CONFIG_KEY: G.config.to_json(), **(extra_metadata or {})}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    tmp.replace(path)
-    return path
+    return write_atomically(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
 def read_native(path: str | Path) -> tuple[GeneratorConfig, dict[str, torch.Tensor], dict[str, str]]:
@@ -57,9 +56,11 @@ def read_native(path: str | Path) -> tuple[GeneratorConfig, dict[str, torch.Tens
     return cfg, tensors, metadata
 
 
-def build_generator(cfg: GeneratorConfig, state_dict: dict[str, torch.Tensor], source: str) -> Generator:
+def build_generator(cfg: GeneratorConfig, state_dict: dict[str, torch.Tensor],
+                    provenance: Provenance) -> Generator:
     """Instantiate a generator and fill every parameter and buffer exactly (strict)."""
-    G = Generator(cfg)
+    source = provenance.source
+    G = Generator(cfg, provenance)
     expected = G.state_dict()
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
@@ -75,6 +76,6 @@ def build_generator(cfg: GeneratorConfig, state_dict: dict[str, torch.Tensor], s
     return G.eval().requires_grad_(False)
 
 
-def load_native(path: str | Path) -> Generator:
+def load_native(path: str | Path, provenance: Provenance | None = None) -> Generator:
     cfg, tensors, _ = read_native(path)
-    return build_generator(cfg, tensors, str(path))
+    return build_generator(cfg, tensors, provenance or Provenance(str(path), NATIVE_FORMAT))

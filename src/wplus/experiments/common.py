@@ -15,6 +15,7 @@ from ..losses import EmbeddingLoss, mse, psnr
 from ..losses.lpips import LPIPS
 from ..losses.ssim import ms_ssim_per_image
 from ..models.stylegan2 import Generator
+from ..seeds import z_block
 
 FACE_SAMPLES = ("astronaut.png",)
 NON_FACE_SAMPLES = ("coffee.png", "chelsea.png", "rocket.png")
@@ -57,7 +58,7 @@ def bundled_images(names: tuple[str, ...], resolution: int) -> tuple[torch.Tenso
 
 
 def generator_samples(G: Generator, n: int, seed: int = 123) -> torch.Tensor:
-    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(G.w_avg.device)
+    z = z_block(n, G.z_dim, seed, G.w_avg.device)
     with torch.no_grad():
         return G.synthesis(G.mapping(z)).clamp(-1, 1)
 

@@ -1,6 +1,7 @@
-from .callbacks import Callback, Snapshots, StepState
-from .engine import PRESETS, EmbedConfig, EmbedResult, embed
-from .spaces import INITS, SPACES, LatentSpace
+from .callbacks import Callback, Snapshots, StepState, StopEmbedding
+from .config import INITS, LOSS_KINDS, PRESETS, SPACES, EmbedConfig
+from .engine import EmbedResult, NonFiniteLoss, embed
+from .spaces import LatentSpace
 
-__all__ = ["Callback", "Snapshots", "StepState", "PRESETS", "EmbedConfig", "EmbedResult",
-           "embed", "INITS", "SPACES", "LatentSpace"]
+__all__ = ["Callback", "Snapshots", "StepState", "StopEmbedding", "PRESETS", "EmbedConfig", "EmbedResult",
+           "NonFiniteLoss", "embed", "INITS", "LOSS_KINDS", "SPACES", "LatentSpace"]

@@ -21,6 +21,10 @@ class StepState:
     ws: torch.Tensor  # [N, num_ws, w_dim]
 
 
+class StopEmbedding(Exception):
+    """Raised by a callback to end an embedding early; the best results so far are kept."""
+
+
 class Callback(Protocol):
     def __call__(self, state: StepState) -> None: ...
 

@@ -7,7 +7,7 @@ not depend on its batch-mates (up to floating-point reduction order).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import torch
@@ -16,45 +16,9 @@ from ..errors import WplusError
 from ..losses import EmbeddingLoss, build_loss, psnr
 from ..models.stylegan2 import Generator
 from ..runtime import keep_freed_memory
-from .callbacks import Callback, StepState
+from .callbacks import Callback, StepState, StopEmbedding
+from .config import EmbedConfig
 from .spaces import LatentSpace
-
-
-@dataclass(frozen=True)
-class EmbedConfig:
-    """Settings of one embedding run. Defaults are the paper's, except `steps` (1000)."""
-
-    space: str = "w+"
-    steps: int = 1000
-    init: str = "mean"
-    lr: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    loss: str = "auto"
-    mse_weight: float = 1.0
-    perceptual_weight: float = 1.0
-    perceptual_resolution: int = 256
-    noise_mode: str = "const"
-    seed: int = 0
-    early_stop: bool = False
-    patience: int = 100
-    min_improvement: float = 1e-4
-
-    def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise WplusError(f"steps must be at least 1, got {self.steps}")
-        LatentSpace(self.space)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-#: Named settings. `paper`: Image2StyleGAN's 5000 Adam steps at lr 0.01.
-PRESETS: dict[str, EmbedConfig] = {
-    "paper": EmbedConfig(steps=5000),
-    "default": EmbedConfig(),
-    "fast": EmbedConfig(steps=300, early_stop=True, patience=50),
-}
 
 
 @dataclass
@@ -64,13 +28,36 @@ class EmbedResult:
     latents: torch.Tensor  # [N, num_ws, w_dim], the best ws (W+ form whatever the space)
     params: torch.Tensor  # the optimised parameter at its best (z, w or w+)
     images: torch.Tensor  # [N, 3, H, W], render of `latents`
-    loss: torch.Tensor  # [N] best loss
+    loss: torch.Tensor  # [N] best loss (inf for an image stopped before its first step)
     psnr: torch.Tensor  # [N] PSNR of the best render, dB
     steps: int  # steps run (fewer than asked when stopped early)
-    history: dict[str, list[list[float]]] = field(default_factory=dict)  # per step, per image
+    history: dict[str, list[list[float]]] = field(default_factory=dict)  # 'loss', 'psnr': per step, per image
     loss_name: str = ""
     config: EmbedConfig | None = None
-    interrupted: bool = False  # Ctrl-C arrived: fields hold the best so far
+    interrupted: bool = False  # Ctrl-C or a stop request arrived: fields hold the best so far
+    error: str | None = None  # why the run stopped early on a failure (fields hold the best so far)
+    warnings: list[str] = field(default_factory=list)  # one line each, e.g. the loss fallback
+
+
+@dataclass
+class BestSoFar:
+    """Per image: the lowest loss seen, the parameter and the render that gave it."""
+
+    loss: torch.Tensor  # [N]
+    param: torch.Tensor
+    images: torch.Tensor
+
+    @classmethod
+    def start(cls, param: torch.Tensor, images: torch.Tensor) -> "BestSoFar":
+        return cls(torch.full((len(images),), float("inf"), device=images.device),
+                   param.detach().clone(), torch.zeros_like(images))
+
+    @torch.no_grad()
+    def update(self, loss: torch.Tensor, param: torch.Tensor, images: torch.Tensor) -> None:
+        improved = loss < self.loss
+        self.loss = torch.where(improved, loss, self.loss)
+        self.param[improved] = param[improved]
+        self.images[improved] = images[improved]
 
 
 def image_seeds(images: torch.Tensor, seed: int) -> list[int]:
@@ -86,89 +73,102 @@ def check_images(G: Generator, images: torch.Tensor) -> None:
     expected = [3, G.resolution, G.resolution]
     if images.ndim != 4 or list(images.shape[1:]) != expected:
         raise WplusError(f"images must have shape [N, {', '.join(map(str, expected))}] for this "
-                         f"generator, got {list(images.shape)} (use wplus.io.load_images to resize)")
+                         f"generator, got {list(images.shape)} (use wplus.load_image to resize)")
 
 
 def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None, *,
-          loss: EmbeddingLoss | None = None, callbacks: Sequence[Callback] = (),
+          loss: str | EmbeddingLoss | None = None, callbacks: Sequence[Callback] = (),
           seeds: list[int] | None = None, **overrides) -> EmbedResult:
-    """Embed `images` ([N, 3, R, R] in [-1, 1]) into `G`'s latent space.
+    """Embed `images` into `G`'s latent space (Image2StyleGAN: Adam on the latent code).
 
     Args:
         G: generator (its parameters are not modified).
-        images: target images at the generator's resolution.
+        images: target images at the generator's resolution, in [-1, 1].
         config: an `EmbedConfig` (default `EmbedConfig()`); keyword `overrides` replace fields.
-        loss: a prebuilt loss (else built from `config.loss`; a warning, if any, is in
-            `result.history['warnings']`).
-        callbacks: called after each step with a `StepState`.
+        loss: a loss name (`"mse"`, `"i2s"`, ...; sets `config.loss`) or a prebuilt
+            `EmbeddingLoss` used as is. A fallback warning lands in `result.warnings`.
+        callbacks: called after each step with a `StepState`; one may raise `StopEmbedding`
+            to end the run early, keeping the best so far (as Ctrl-C does).
         seeds: per-image seeds for random init (default: derived from image content).
+
+    Shape:
+        images: [N, 3, R, R]; result.latents: [N, num_ws, w_dim]; result.images: [N, 3, R, R].
+
+    Returns:
+        An `EmbedResult` with each image's best latent, its render, loss and PSNR. A loss
+        that becomes non-finite stops the run: the best results so far come back with
+        `result.error` set.
+
+    Example:
+        >>> G = wplus.load_generator()
+        >>> target = wplus.load_image("photo.png", G.resolution).tensor
+        >>> result = wplus.embed(G, target, space="w+", steps=300, loss="mse")
+        >>> result.latents.shape
+        torch.Size([1, 10, 256])
     """
+    if isinstance(loss, str):
+        overrides["loss"], loss = loss, None
     config = replace(config or EmbedConfig(), **overrides)
     check_images(G, images)
     device = G.w_avg.device
     if device.type == "cpu":
         keep_freed_memory()
     images = images.to(device)
-    warnings: list[str] = []
     if loss is None:
-        loss, warning = build_loss(config.loss, mse_weight=config.mse_weight,
-                                   perceptual_weight=config.perceptual_weight,
-                                   perceptual_resolution=config.perceptual_resolution)
-        warnings += [warning] if warning else []
+        loss = build_loss(config.loss, mse_weight=config.mse_weight, perceptual_weight=config.perceptual_weight,
+                          perceptual_resolution=config.perceptual_resolution)
     loss.to(device)
     space = LatentSpace(config.space)
     seeds = seeds if seeds is not None else image_seeds(images, config.seed)
     param = space.init(G, config.init, seeds).requires_grad_(True)
+    best = BestSoFar.start(param, images)
+    history: dict[str, list[list[float]]] = {"loss": [], "psnr": []}
+    interrupted, error = False, None
+    try:
+        _optimise(G, space, param, loss, images, config, callbacks, history, best)
+    except (KeyboardInterrupt, StopEmbedding):  # keep what was computed; the caller decides
+        interrupted = True
+    except NonFiniteLoss as exc:
+        error = str(exc)
+    with torch.no_grad():
+        latents = space.to_ws(G, best.param)
+    return EmbedResult(latents=latents.detach(), params=best.param, images=best.images, loss=best.loss,
+                       psnr=psnr(best.images, images), steps=len(history["loss"]), history=history,
+                       loss_name=loss.name, config=config, interrupted=interrupted, error=error,
+                       warnings=[loss.warning] if loss.warning else [])
+
+
+class NonFiniteLoss(WplusError):
+    """The loss became NaN or infinite (learning rate too high, or a broken input)."""
+
+
+def _optimise(G: Generator, space: LatentSpace, param: torch.Tensor, loss: EmbeddingLoss,
+              images: torch.Tensor, config: EmbedConfig, callbacks: Sequence[Callback],
+              history: dict[str, list[list[float]]], best: BestSoFar) -> None:
+    """The Adam loop: updates `best` and appends to `history` after every step."""
     opt = torch.optim.Adam([param], lr=config.lr, betas=config.betas, eps=config.eps)
     prepared = loss.prepare(images)
-
-    n = len(images)
-    best_loss = torch.full((n,), float("inf"), device=device)
-    best_param = param.detach().clone()
-    best_images = torch.zeros_like(images)
-    history: dict[str, list] = {"loss": [], "psnr": []}
-    step, interrupted = 0, False
-    try:
-        step = _optimise(G, space, param, opt, loss, prepared, images, config, callbacks, history,
-                         best_loss, best_param, best_images)
-    except KeyboardInterrupt:  # keep what was computed; the caller decides what to do
-        interrupted, step = True, len(history["loss"]) - 1
-    with torch.no_grad():
-        latents = space.to_ws(G, best_param)
-    history["warnings"] = warnings
-    return EmbedResult(latents=latents.detach(), params=best_param, images=best_images,
-                       loss=best_loss, psnr=psnr(best_images, images), steps=step + 1,
-                       history=history, loss_name=loss.name, config=config, interrupted=interrupted)
-
-
-def _optimise(G, space, param, opt, loss, prepared, images, config, callbacks, history,
-              best_loss, best_param, best_images) -> int:
-    """The Adam loop; updates the best_* tensors in place. Returns the last step index."""
-    last_improvement, reference = 0, best_loss.clone()
-    step = 0
+    last_improvement, reference = 0, best.loss.clone()
     for step in range(config.steps):
         ws = space.to_ws(G, param)
         rendered = G.synthesis(ws, noise_mode=config.noise_mode)
         per_image = loss(rendered, prepared)
         if not torch.isfinite(per_image).all():
-            raise WplusError(f"the loss became non-finite at step {step}; lower the learning rate")
+            raise NonFiniteLoss(f"the loss became non-finite at step {step}; lower the learning rate "
+                                "(the best results before it are kept)")
+        best.update(per_image.detach(), param, rendered.detach())
         with torch.no_grad():
-            improved = per_image < best_loss
-            best_loss.copy_(torch.where(improved, per_image, best_loss))
-            best_param[improved] = param[improved]
-            best_images[improved] = rendered[improved]
             step_psnr = psnr(rendered, images)
         history["loss"].append(per_image.tolist())
         history["psnr"].append(step_psnr.tolist())
         for cb in callbacks:
-            cb(StepState(step, config.steps, per_image.detach(), step_psnr, best_loss.clone(),
+            cb(StepState(step, config.steps, per_image.detach(), step_psnr, best.loss.clone(),
                          rendered.detach(), ws.detach()))
         opt.zero_grad(set_to_none=True)
         per_image.sum().backward()
         opt.step()
         if config.early_stop:
-            if (best_loss < reference * (1 - config.min_improvement)).any():
-                last_improvement, reference = step, best_loss.clone()
+            if (best.loss < reference * (1 - config.min_improvement)).any():
+                last_improvement, reference = step, best.loss.clone()
             elif step - last_improvement >= config.patience:
                 break
-    return step

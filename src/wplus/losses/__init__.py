@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 
@@ -13,9 +13,10 @@ from .perceptual import I2S_LAYERS, PerceptualDistance
 from .pixel import mse, psnr
 from .ssim import ms_ssim_per_image
 
-LOSS_KINDS = ("auto", "i2s", "mse", "perceptual", "mse+msssim")
+LossKind = Literal["auto", "i2s", "mse", "perceptual", "mse+msssim"]
+LOSS_KINDS: tuple[str, ...] = get_args(LossKind)
 
-__all__ = ["EmbeddingLoss", "build_loss", "LOSS_KINDS", "mse", "psnr", "ms_ssim_per_image",
+__all__ = ["EmbeddingLoss", "build_loss", "LOSS_KINDS", "LossKind", "mse", "psnr", "ms_ssim_per_image",
            "PerceptualDistance", "I2S_LAYERS"]
 
 
@@ -28,6 +29,7 @@ class EmbeddingLoss:
     perceptual_weight: float = 0.0
     msssim_weight: float = 0.0
     perceptual: PerceptualDistance | None = None
+    warning: str | None = None  # one line, set when 'auto' fell back to a loss without VGG16
 
     def prepare(self, target: torch.Tensor) -> dict[str, Any]:
         """Precompute what depends on the target only (its VGG features), once per embedding."""
@@ -55,23 +57,23 @@ class EmbeddingLoss:
 
 def build_loss(kind: str = "auto", *, vgg16: str | Path | None = None, mse_weight: float = 1.0,
                perceptual_weight: float = 1.0, perceptual_resolution: int = 256,
-               layers: tuple[str, ...] = I2S_LAYERS) -> tuple[EmbeddingLoss, str | None]:
-    """Build a loss by name; returns (loss, warning). 'auto' = 'i2s' if VGG16 weights exist,
-    else 'mse+msssim' with a one-line warning saying how to supply the weights."""
+               layers: tuple[str, ...] = I2S_LAYERS) -> EmbeddingLoss:
+    """Build a loss by name. 'auto' = 'i2s' if VGG16 weights exist, else 'mse+msssim' whose
+    `warning` says, in one line, how to supply the weights."""
     if kind not in LOSS_KINDS:
         raise WplusError(f"unknown loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
     if kind == "mse":
-        return EmbeddingLoss("mse", mse_weight=mse_weight), None
+        return EmbeddingLoss("mse", mse_weight=mse_weight)
     if kind == "mse+msssim":
-        return EmbeddingLoss("mse+msssim", mse_weight=mse_weight, msssim_weight=1.0), None
+        return EmbeddingLoss("mse+msssim", mse_weight=mse_weight, msssim_weight=1.0)
     try:
         vgg = load_vgg16(vgg16)
     except VGGWeightsNotFound as exc:
         if kind != "auto":
             raise
-        return (EmbeddingLoss("mse+msssim", mse_weight=mse_weight, msssim_weight=1.0),
-                f"warning: using MSE + MS-SSIM instead of the paper's VGG16 loss ({exc})")
+        return EmbeddingLoss("mse+msssim", mse_weight=mse_weight, msssim_weight=1.0,
+                             warning=f"using MSE + MS-SSIM instead of the paper's VGG16 loss ({exc})")
     perceptual = PerceptualDistance(vgg, layers, perceptual_resolution)
     if kind == "perceptual":
-        return EmbeddingLoss("perceptual", 0.0, perceptual_weight, perceptual=perceptual), None
-    return EmbeddingLoss("i2s", mse_weight, perceptual_weight, perceptual=perceptual), None
+        return EmbeddingLoss("perceptual", 0.0, perceptual_weight, perceptual=perceptual)
+    return EmbeddingLoss("i2s", mse_weight, perceptual_weight, perceptual=perceptual)

@@ -1,13 +1,12 @@
 """The embedded default generator that `load_generator()` returns with no path."""
 from __future__ import annotations
 
-import hashlib
 from importlib import resources
 from pathlib import Path
 
 import torch
 
-from .stylegan2 import Generator, GeneratorConfig
+from .stylegan2 import Generator, GeneratorConfig, Provenance
 
 #: The default model's architecture. Its mapping network trains at the full learning rate
 #: (multiplier 1, not StyleGAN's 0.01): distilling the teacher's z -> image map needs a mapping
@@ -31,19 +30,11 @@ def shipped_weights() -> tuple[Path, str] | None:
     return weights, checksum.read_text().split()[0]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def random_default_generator(seed: int = DEFAULT_SEED, cfg: GeneratorConfig = DEFAULT_CONFIG) -> Generator:
     """A randomly initialised generator with fixed seed and `w_avg` estimated from 10 000 z."""
+    source = f"default: randomly initialised {cfg.resolution}x{cfg.resolution} StyleGAN2 (seed {seed}), not trained"
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        G = Generator(cfg)
+        G = Generator(cfg, Provenance(source, "embedded default"))
     G.compute_w_avg(n=10000, seed=seed)
-    G.source = f"default: randomly initialised {cfg.resolution}x{cfg.resolution} StyleGAN2 (seed {seed}), not trained"
     return G.eval().requires_grad_(False)

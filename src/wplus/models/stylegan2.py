@@ -20,6 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ConfigError, WplusError
+from ..seeds import z_block
+
 SQRT2 = math.sqrt(2.0)
 NOISE_MODES = ("const", "random", "none")
 
@@ -41,7 +44,15 @@ class GeneratorConfig:
     def __post_init__(self) -> None:
         res = self.resolution
         if res < 4 or res & (res - 1):
-            raise ValueError(f"resolution must be a power of two >= 4, got {res}")
+            raise ConfigError(f"resolution must be a power of two >= 4, got {res}")
+        for name in ("z_dim", "w_dim", "channel_base", "channel_max", "mapping_layers"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.mapping_lr_multiplier <= 0 or not 0 <= self.w_avg_beta <= 1:
+            raise ConfigError("mapping_lr_multiplier must be > 0 and w_avg_beta in [0, 1], got "
+                              f"{self.mapping_lr_multiplier} and {self.w_avg_beta}")
+        if self.conv_clamp is not None and self.conv_clamp <= 0:
+            raise ConfigError(f"conv_clamp must be None or > 0, got {self.conv_clamp}")
 
     @property
     def num_ws(self) -> int:
@@ -59,7 +70,7 @@ class GeneratorConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown generator config keys: {sorted(unknown)}")
+            raise ConfigError(f"unknown generator config keys: {sorted(unknown)}")
         return cls(**data)
 
 
@@ -277,12 +288,12 @@ class SynthesisNetwork(nn.Module):
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 noise: list[torch.Tensor] | None = None) -> torch.Tensor:
         if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+            raise ConfigError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
         if ws.ndim != 3 or ws.shape[1] != self.num_ws:
-            raise ValueError(f"ws must have shape [N, {self.num_ws}, w_dim], got {list(ws.shape)}")
+            raise WplusError(f"ws must have shape [N, {self.num_ws}, w_dim], got {list(ws.shape)}")
         n_layers = len(self.layers())
         if noise is not None and len(noise) != n_layers:
-            raise ValueError(f"noise must list {n_layers} tensors, got {len(noise)}")
+            raise WplusError(f"noise must list {n_layers} tensors, got {len(noise)}")
         noise_iter = iter(noise) if noise is not None else iter([None] * n_layers)
         x = img = None
         w_idx = 0
@@ -293,14 +304,21 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where a generator's weights came from: a file path (or description) and its format."""
+
+    source: str = "in-memory"
+    format: str = "in-memory"
+
+
 class Generator(nn.Module):
     """StyleGAN2 generator: `mapping` (z -> ws) and `synthesis` (ws -> image in about [-1, 1])."""
 
-    def __init__(self, cfg: GeneratorConfig) -> None:
+    def __init__(self, cfg: GeneratorConfig, provenance: Provenance = Provenance()) -> None:
         super().__init__()
         self.config = cfg
-        self.source = "in-memory"  # set by loaders: where the weights came from
-        self.source_format = "in-memory"
+        self.provenance = provenance
         self.mapping = MappingNetwork(cfg)
         self.synthesis = SynthesisNetwork(cfg)
 
@@ -309,6 +327,8 @@ class Generator(nn.Module):
     w_dim = property(lambda self: self.config.w_dim)
     z_dim = property(lambda self: self.config.z_dim)
     w_avg = property(lambda self: self.mapping.w_avg)
+    source = property(lambda self: self.provenance.source)
+    source_format = property(lambda self: self.provenance.format)
 
     def forward(self, z: torch.Tensor, truncation_psi: float = 1.0,
                 noise_mode: str = "const") -> torch.Tensor:
@@ -325,11 +345,9 @@ class Generator(nn.Module):
     @torch.no_grad()
     def compute_w_avg(self, n: int = 10000, seed: int = 0, batch: int = 1000) -> torch.Tensor:
         """Set `w_avg` to the mean of `n` mapped z ~ N(0, I) (used for untrained generators)."""
-        gen = torch.Generator().manual_seed(seed)
-        device = self.w_avg.device
+        z_all = z_block(n, self.z_dim, seed, self.w_avg.device)
         total = torch.zeros_like(self.w_avg)
         for start in range(0, n, batch):
-            z = torch.randn(min(batch, n - start), self.z_dim, generator=gen).to(device)
-            total += self.mapping(z)[:, 0].sum(0)
+            total += self.mapping(z_all[start:start + batch])[:, 0].sum(0)
         self.w_avg.copy_(total / n)
         return self.w_avg

@@ -7,15 +7,16 @@ from pathlib import Path
 import torch
 
 from ..checkpoints.native import build_generator, save_generator
-from ..models.registry import DEFAULT_WEIGHTS, sha256_file
-from ..models.stylegan2 import Generator, GeneratorConfig
+from ..files import sha256_file
+from ..models.registry import DEFAULT_WEIGHTS
+from ..models.stylegan2 import Generator, GeneratorConfig, Provenance
 
 
 def load_g_ema(checkpoint: str | Path) -> tuple[Generator, dict]:
     """A trainer checkpoint's G_ema as a Generator, and the checkpoint's whole state."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     cfg = GeneratorConfig(**json.loads(state["config"])["generator"])
-    return build_generator(cfg, state["G_ema"], str(checkpoint)), state
+    return build_generator(cfg, state["G_ema"], Provenance(str(checkpoint), "wplus trainer checkpoint")), state
 
 
 def export_default(checkpoint: str | Path, dest_dir: str | Path) -> Path:

@@ -18,13 +18,17 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .devices import pick_device
-from .errors import WplusError
-from .inversion import EmbedConfig, embed
-from .io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
-from .io.latents import load_latents, save_latents
-from .losses import EmbeddingLoss
-from .models.stylegan2 import Generator
+from ..checkpoints import load_generator
+from ..devices import pick_device
+from ..errors import WplusError
+from ..files import write_atomically
+from ..inversion import EmbedConfig, embed
+from ..io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
+from ..io.latents import load_latents, save_latents
+from ..losses import EmbeddingLoss
+from ..models.stylegan2 import Generator
+from .events import EventSink, ItemsDone, ShardStarted, ignore
+from .workspace import EmbedOptions, ModelOptions, Workspace
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,7 @@ def embed_shard(G: Generator, items: list[Item], out: Path, config: EmbedConfig,
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text + "\n")
-    tmp.replace(path)
+    write_atomically(path, lambda tmp: tmp.write_text(text + "\n"))
 
 
 def write_index(items: list[Item], out: Path) -> tuple[int, int]:
@@ -134,12 +136,50 @@ def write_index(items: list[Item], out: Path) -> tuple[int, int]:
         else:
             reason = failure.read_text().strip() if failure.exists() else "not processed"
             rows.append([item.index, item.key, str(item.path), "failed" if failure.exists() else "missing", "", reason])
-    tmp = out / "index.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["index", "key", "source", "status", "psnr", "reason"])
-        writer.writerows(rows)
-    tmp.replace(out / "index.csv")
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["index", "key", "source", "status", "psnr", "reason"])
+            writer.writerows(rows)
+    write_atomically(out / "index.csv", write_csv)
     if codes:
         save_latents(out / "latents.npz", torch.cat(codes), {"keys": keys})
     return len(codes), len(items) - len(codes)
+
+
+@dataclass
+class DatasetResult:
+    rank: Rank
+    items: int  # in the whole manifest
+    embedded_now: int  # by this process in this call
+    failed_now: int
+    embedded_total: int | None = None  # over all runs so far; rank 0 only (from the index)
+    missing: int | None = None  # items with neither a latent nor a failure; rank 0 only
+
+
+def embed_dataset(model: ModelOptions, options: EmbedOptions, manifest: str | Path, out: Path,
+                  batch_size: int = 8, emit: EventSink = ignore) -> DatasetResult:
+    """This process's share of a manifest (all of it without torchrun), resumable; rank 0
+    writes the index when every rank is done. Only rank 0 reports notices."""
+    if batch_size < 1:
+        raise WplusError("--batch-size must be at least 1")
+    rank = Rank.from_env()
+    device = rank.device(model.device)
+    init_process_group(rank, device)
+    try:
+        ws = Workspace(load_generator(model.generator, device), device, model.vgg16)
+        config, loss = ws.embedding(options, emit if rank.rank == 0 else ignore)
+        items = read_manifest(manifest)
+        mine = shard(items, rank.rank, rank.world)
+        emit(ShardStarted(rank.rank, rank.world, len(mine)))
+        done, failed = embed_shard(ws.G, mine, out, config, loss, batch_size, ws.run_meta(config, loss),
+                                   lambda n: emit(ItemsDone(n)))
+        if rank.world > 1:
+            dist.barrier()
+        result = DatasetResult(rank, len(items), done, failed)
+        if rank.rank == 0:
+            result.embedded_total, result.missing = write_index(items, out)
+        return result
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,46 @@
+"""Tasks on generator files: describe one, convert one to the native format."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..checkpoints import load_generator, save_generator
+from ..errors import WplusError
+from ..files import sha256_file
+from ..models.stylegan2 import Generator
+
+
+@dataclass
+class GeneratorInfo:
+    source: str
+    format: str
+    file_sha256: str | None  # of the file given, None for the embedded default
+    resolution: int
+    num_ws: int
+    w_dim: int
+    z_dim: int
+    channel_base: int
+    channel_max: int
+    mapping_layers: int
+    parameters: int
+    fingerprint: str
+
+
+def describe(spec: str = "default", G: Generator | None = None) -> GeneratorInfo:
+    """What `wplus info` shows about the generator `spec` ('default' or a file)."""
+    G = G or load_generator(spec)
+    cfg = G.config
+    return GeneratorInfo(G.source, G.source_format, sha256_file(spec) if Path(spec).is_file() else None,
+                         cfg.resolution, cfg.num_ws, cfg.w_dim, cfg.z_dim, cfg.channel_base, cfg.channel_max,
+                         cfg.mapping_layers, sum(p.numel() for p in G.parameters()), G.fingerprint())
+
+
+def convert(source: str | Path, dest: str | Path) -> tuple[Generator, Path]:
+    """Write the generator file `source` (any supported format) as native `.safetensors`."""
+    dest = Path(dest)
+    if dest.suffix != ".safetensors":
+        raise WplusError(f"{dest}: the output must end in .safetensors")
+    G = load_generator(source)
+    save_generator(G, dest, extra_metadata={"source_format": G.source_format, "source_file": Path(source).name,
+                                            "source_sha256": sha256_file(source)})
+    return G, dest

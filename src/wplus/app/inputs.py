@@ -1,0 +1,64 @@
+"""Reading the images a task works on: files and folders, optionally face-aligned first.
+Unreadable inputs and photos without a face are reported as `Notice`s and skipped."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import WplusError
+from ..io.align import align
+from ..io.images import ImageLoadError, LoadedImage, load_image, read_rgb, to_generator_input
+from .events import EventSink, FacesFound, Notice, ignore
+
+
+def face_name(path: Path, index: int, count: int) -> str:
+    """Output stem of face `index` of `count` found in `path`: numbered only when several."""
+    return path.stem if count == 1 else f"{path.stem}_face{index}"
+
+
+def aligned_faces(path: Path, size: int, largest: bool, emit: EventSink = ignore) -> list[LoadedImage]:
+    """Every face in the photo at `path`, FFHQ-aligned to `size` px; ImageLoadError when none."""
+    found = align(read_rgb(path), size=size, largest=largest)
+    emit(FacesFound(path, [tuple(map(float, face.box)) for face, _ in found],
+                    [float(face.probability) for face, _ in found]))
+    if not found:
+        raise ImageLoadError(f"{path}: no face found")
+    items = []
+    for k, (face, alignment) in enumerate(found):
+        tensor, _ = to_generator_input(np.asarray(alignment.image, dtype=np.float64), size)
+        note = f"face {k} of {len(found)} (p={face.probability:.3f}) aligned to {size}x{size}"
+        items.append(LoadedImage(path, tensor, note, name=face_name(path, k, len(found)), alignment=alignment))
+    return items
+
+
+def load_inputs(paths: list[Path], resolution: int, do_align: bool = False, largest: bool = False,
+                emit: EventSink = ignore) -> tuple[list[LoadedImage], int]:
+    """Read (and optionally align) every input at `resolution`. Returns (items, number skipped);
+    each skipped input and each resize or alignment is reported as a `Notice`."""
+    if not paths:
+        raise WplusError("no images found in the given inputs (supported: jpg, png, webp, bmp, tif, gif)")
+    loaded: list[LoadedImage] = []
+    skipped = 0
+    for path in paths:
+        try:
+            items = aligned_faces(path, resolution, largest, emit) if do_align else [load_image(path, resolution)]
+        except ImageLoadError as exc:
+            emit(Notice("skipped", str(exc)))
+            skipped += 1
+            continue
+        for item in items:
+            if item.note:
+                emit(Notice("note", f"{path}: {item.note}"))
+        loaded += items
+    return loaded, skipped
+
+
+def unique_stems(names: list[str]) -> list[str]:
+    """Output stems made unique by numbering repeats: a, a_2, a_3."""
+    seen: dict[str, int] = {}
+    out = []
+    for stem in names:
+        seen[stem] = seen.get(stem, 0) + 1
+        out.append(stem if seen[stem] == 1 else f"{stem}_{seen[stem]}")
+    return out

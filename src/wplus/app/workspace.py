@@ -1,0 +1,97 @@
+"""What every task runs on: the loaded generator, its device, and the losses it needs.
+
+A front end opens one `Workspace` (per process for the CLI, per server for the web app)
+and passes it to the task functions, so a generator and VGG16 load once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from threading import Lock
+
+import torch
+
+from ..checkpoints import load_generator
+from .._version import __version__
+from ..devices import pick_device
+from ..errors import ConfigError
+from ..inversion import PRESETS, EmbedConfig
+from ..losses import EmbeddingLoss, build_loss
+from ..models.stylegan2 import Generator
+from .events import EventSink, Notice, ignore
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Which generator, on which device, with which VGG16 weights."""
+
+    generator: str = "default"  # 'default' (the embedded model) or a generator file
+    device: str = "auto"  # auto, cpu, cuda, cuda:1, ...
+    vgg16: str | None = None  # torchvision's vgg16-397923af.pth (else WPLUS_VGG16 / hub cache)
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    """A preset and the settings the user changed (None = the preset's)."""
+
+    preset: str = "default"
+    space: str | None = None
+    steps: int | None = None
+    init: str | None = None
+    lr: float | None = None
+    loss: str | None = None
+    seed: int | None = None
+    early_stop: bool | None = None
+    perceptual_resolution: int | None = None
+
+    def config(self) -> EmbedConfig:
+        """The preset with the given settings applied (checked by `EmbedConfig`)."""
+        if self.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {self.preset!r}; choose one of {', '.join(sorted(PRESETS))}")
+        given = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "preset"}
+        return replace(PRESETS[self.preset], **{k: v for k, v in given.items() if v is not None})
+
+
+class Workspace:
+    """A generator on its device, and the embedding losses built for it (cached)."""
+
+    def __init__(self, G: Generator, device: torch.device, vgg16: str | None = None) -> None:
+        self.G, self.device, self.vgg16 = G, device, vgg16
+        self._losses: dict[tuple, EmbeddingLoss] = {}
+        self._lock = Lock()
+        self._fingerprint: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """`G.fingerprint()`, computed once."""
+        if self._fingerprint is None:
+            self._fingerprint = self.G.fingerprint()
+        return self._fingerprint
+
+    @classmethod
+    def open(cls, options: ModelOptions = ModelOptions()) -> "Workspace":
+        device = pick_device(options.device)
+        return cls(load_generator(options.generator, device), device, options.vgg16)
+
+    def loss(self, config: EmbedConfig) -> EmbeddingLoss:
+        """The loss `config` asks for (VGG16 loaded once); its `warning` says when 'auto'
+        fell back to MSE + MS-SSIM."""
+        key = (config.loss, config.mse_weight, config.perceptual_weight, config.perceptual_resolution)
+        with self._lock:
+            if key not in self._losses:
+                self._losses[key] = build_loss(config.loss, vgg16=self.vgg16, mse_weight=config.mse_weight,
+                                               perceptual_weight=config.perceptual_weight,
+                                               perceptual_resolution=config.perceptual_resolution).to(self.device)
+            return self._losses[key]
+
+    def embedding(self, options: EmbedOptions, emit: EventSink = ignore) -> tuple[EmbedConfig, EmbeddingLoss]:
+        """The config `options` give and its loss; the loss's fallback warning is emitted."""
+        config = options.config()
+        loss = self.loss(config)
+        if loss.warning:
+            emit(Notice("warning", loss.warning))
+        return config, loss
+
+    def run_meta(self, config: EmbedConfig, loss: EmbeddingLoss) -> dict:
+        """What every saved latent file records about how it was made."""
+        return {"generator": self.G.source, "generator_sha": self.fingerprint, "loss": loss.name,
+                "config": config.to_dict(), "wplus_version": __version__}

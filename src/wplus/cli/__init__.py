@@ -1,0 +1,39 @@
+"""Command line: `wplus embed | align | generate | morph | mix | transfer | experiment |
+embed-dataset | serve | convert | info`. Each command is a module with `add_parser(sub)` and
+`run(args) -> exit status`; the work is done by `wplus.app`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._version import __version__
+from ..app import parse_seeds
+from ..errors import WplusError
+from . import (align, convert, embed, embed_dataset, experiment, generate, info, mix, morph, serve,
+               transfer)
+
+COMMANDS = [embed, align, generate, morph, mix, transfer, experiment, embed_dataset, serve, convert, info]
+
+__all__ = ["main", "build_parser", "parse_seeds"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wplus", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"wplus {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors are one line on stderr (exit 2), Ctrl-C exits 130."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except WplusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: results of finished batches are saved", file=sys.stderr)
+        return 130

@@ -1,0 +1,6 @@
+"""`python -m wplus.cli ...` (as torchrun runs it)."""
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Progress and notices on stderr: the CLI's sink for application events."""
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+from ..app.events import (BatchFinished, BatchStarted, Event, ItemsDone, Notice, ShardStarted, StepDone,
+                          StudyStarted)
+
+
+class ConsoleProgress:
+    """Prints notices as `kind: text` lines and shows a tqdm bar per batch (or per shard)."""
+
+    def __init__(self, show_notices: bool = True) -> None:
+        self.show_notices = show_notices
+        self.bar: tqdm | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, Notice) and self.show_notices:
+            print(f"{event.kind}: {event.text}", file=sys.stderr)
+        elif isinstance(event, BatchStarted):
+            self._open(total=event.steps, unit="step",
+                       desc=f"batch {event.index + 1}/{event.count} ({event.size} img)")
+        elif isinstance(event, StepDone):
+            self.on_step(event)
+        elif isinstance(event, ShardStarted):
+            self._open(total=event.items, unit="img", desc=f"rank {event.rank}/{event.world}",
+                       disable=event.rank != 0)
+        elif isinstance(event, ItemsDone) and self.bar is not None:
+            self.bar.update(event.count)
+        elif isinstance(event, BatchFinished):
+            self.close()
+        elif isinstance(event, StudyStarted):
+            print(f"running {event.name} ({event.steps} steps per embedding)...", file=sys.stderr)
+
+    def on_step(self, event: StepDone) -> None:
+        state = event.state
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if state.step % 10 == 0 or state.step == state.total_steps - 1:
+            self.bar.set_postfix(loss=f"{state.best_loss.mean():.4f}", psnr=f"{state.psnr.mean():.2f}dB")
+
+    def _open(self, **kwargs) -> None:
+        self.close()
+        self.bar = tqdm(file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
