@@ -6,8 +6,9 @@ the real weights) on random-weight generators, all in one process, side by side:
   f64     - StyleGAN2 config-f widths (channel_base 32768, channel_max 512) at 64²
   f256    - config-f widths at 256²
 Peers' seconds per step (NVIDIA stylegan2-ada `projector.py`, rosinality `projector.py`,
-batch 1, config-f widths) were measured on this kind of machine (2 cores, fp32) and are
-quoted from ../shared/DESIGN.md, not re-run here.
+batch 1, config-f widths, fp32) are not run here: they were re-measured side by side, each
+with its own projector loop, by the author of the project's code-health issue on this kind
+of machine (2 cores); see docs/benchmarks.md.
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16]
 """
@@ -30,7 +31,7 @@ CONFIGS = {
     "f64": GeneratorConfig(resolution=64),
     "f256": GeneratorConfig(resolution=256),
 }
-PEERS = {"f64": {"NVIDIA": 0.70, "rosinality": 1.11}, "f256": {"NVIDIA": 2.47, "rosinality": 4.48}}
+PEERS = {"f64": {"NVIDIA": 0.535, "rosinality": 0.758}, "f256": {"NVIDIA": 1.585, "rosinality": 2.79}}
 
 
 def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, steps: int) -> float:
