@@ -19,7 +19,25 @@ def check_same_shape(a: torch.Tensor, b: torch.Tensor, what: str = "latents") ->
 
 
 def interpolate(w_a: torch.Tensor, w_b: torch.Tensor, t: float | Sequence[float] | torch.Tensor) -> torch.Tensor:
-    """(1 - t) w_a + t w_b for each t: returns [T, *w_a.shape]. t = 0 gives w_a, 1 gives w_b."""
+    """Linear interpolation (1 - t) w_a + t w_b between two codes, for each t (the paper's morph).
+
+    Args:
+        w_a: code at t = 0.
+        w_b: code at t = 1, same shape as `w_a`.
+        t: one value or a sequence of T values (usually in [0, 1]; others extrapolate).
+
+    Shape:
+        w_a, w_b: any shape S, e.g. [num_ws, w_dim]; output: [T, *S].
+
+    Returns:
+        The T codes, in the order of `t`.
+
+    Example:
+        >>> w_a, w_b = torch.zeros(10, 256), torch.ones(10, 256)
+        >>> frames = interpolate(w_a, w_b, torch.linspace(0, 1, 5))
+        >>> frames.shape, frames[:, 0, 0].tolist()
+        (torch.Size([5, 10, 256]), [0.0, 0.25, 0.5, 0.75, 1.0])
+    """
     check_same_shape(w_a, w_b)
     ts = _steps(t, w_a).view(-1, *([1] * w_a.ndim))
     return torch.lerp(w_a[None], w_b[None], ts)

@@ -33,10 +33,28 @@ def _check_layers(layers: list[int], num_ws: int) -> None:
 
 
 def mix(w_content: torch.Tensor, w_style: torch.Tensor, layers: Iterable[int]) -> torch.Tensor:
-    """Copy of `w_content` whose `layers` (the second-to-last axis) come from `w_style`.
+    """Crossover: a copy of `w_content` whose `layers` come from `w_style` (style transfer).
 
     Early layers (4²-8²) carry pose and face shape, middle ones features, late ones colours
-    and micro-texture (Karras et al. 2019; Image2StyleGAN section 7)."""
+    and micro-texture (Karras et al. 2019; Image2StyleGAN section 7).
+
+    Args:
+        w_content: the code that gives every layer not listed.
+        w_style: the code that gives `layers`; same shape as `w_content`.
+        layers: indices along the layer axis (second to last), e.g. `range(8)` or
+            `parse_layers("0-3", num_ws)`.
+
+    Shape:
+        w_content, w_style, output: [..., num_ws, w_dim].
+
+    Returns:
+        The mixed code (the inputs are not modified).
+
+    Example:
+        >>> content, style = torch.zeros(1, 10, 256), torch.ones(1, 10, 256)
+        >>> mix(content, style, range(4))[0, :, 0].tolist()
+        [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    """
     check_same_shape(w_content, w_style)
     idx = list(layers)
     _check_layers(idx, w_content.shape[-2])

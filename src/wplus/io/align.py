@@ -49,9 +49,29 @@ def detect_faces(array: np.ndarray) -> list[Face]:
 
 def align(photo: Image.Image | np.ndarray, size: int = 1024, largest: bool = False,
           min_probability: float = 0.9) -> list[tuple[Face, Alignment]]:
-    """Detect faces (probability >= min_probability) and align each the FFHQ way.
+    """Detect faces with MTCNN and crop, rotate and scale each the FFHQ way.
 
-    Faces are ordered by area, largest first; `largest=True` keeps only that one."""
+    Args:
+        photo: an RGB (or greyscale) PIL image or uint8 array.
+        size: side in pixels of each aligned square crop.
+        largest: keep only the largest face.
+        min_probability: drop detections less likely than this.
+
+    Shape:
+        photo (array): [H, W, 3] or [H, W]; each crop: size x size RGB.
+
+    Returns:
+        One `(face, alignment)` pair per face, largest first (by box area): the MTCNN `Face`
+        (`box`, `probability`, five `landmarks`) and an `Alignment` (`image`, the aligned crop;
+        `quad`, its corners in the photo; `size`). Empty when no face is found.
+
+    Example:
+        >>> from importlib import resources
+        >>> photo = Image.open(str(resources.files("wplus") / "data" / "astronaut.png"))
+        >>> [(face, crop)] = align(photo, size=64, largest=True)
+        >>> crop.image.size, face.landmarks.shape
+        ((64, 64), (5, 2))
+    """
     array = np.asarray(photo.convert("RGB") if isinstance(photo, Image.Image) else photo)
     if array.ndim == 2:
         array = np.repeat(array[..., None], 3, axis=2)

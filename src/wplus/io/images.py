@@ -25,9 +25,11 @@ class ImageLoadError(WplusError):
 
 @dataclass
 class LoadedImage:
+    """One image file read for a generator (what `load_image` returns)."""
+
     path: Path
     tensor: torch.Tensor  # [1, 3, R, R] in [-1, 1]
-    note: str | None  # e.g. "centre-cropped 640x480 -> 480x480, resized to 64x64"
+    note: str | None  # e.g. "centre-cropped 640x480 to 480x480; resized 480x480 to 64x64"
     name: str = ""  # output file stem; the file's stem unless set (e.g. "photo_face1")
     alignment: object | None = None  # io.align.Alignment when the image is an aligned face
 
@@ -84,7 +86,32 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
 
 
 def load_image(path: str | Path, resolution: int) -> LoadedImage:
-    """Read one file as a [1, 3, R, R] tensor; raises ImageLoadError with a one-line reason."""
+    """Read one image file as a generator input: RGB, centre-cropped square, resized.
+
+    Any Pillow mode is converted (16-bit and float images by their real range, transparency
+    over white); EXIF rotation is applied.
+
+    Args:
+        path: an image file (PNG, JPEG, WebP, BMP, TIFF, GIF).
+        resolution: side R of the output, e.g. `G.resolution`.
+
+    Shape:
+        tensor: [1, 3, R, R], float32 in [-1, 1].
+
+    Returns:
+        A `LoadedImage`: `path`; `tensor`; `note`, what was done to fit (e.g. "centre-cropped
+        640x480 to 480x480; resized 480x480 to 64x64") or None; `name`, the output file stem
+        (the file's stem); `alignment`, None here (an `io.align.Alignment` for aligned faces).
+
+    Raises:
+        ImageLoadError: missing, empty, unreadable, truncated or too large file (one line).
+
+    Example:
+        >>> from importlib import resources
+        >>> item = load_image(str(resources.files("wplus") / "data" / "coffee.png"), 64)
+        >>> item.tensor.shape, item.name, item.note
+        (torch.Size([1, 3, 64, 64]), 'coffee', 'resized 128x128 to 64x64')
+    """
     path = Path(path)
     tensor, note = to_generator_input(read_rgb(path), resolution)
     return LoadedImage(path, tensor, note)

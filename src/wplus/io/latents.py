@@ -13,7 +13,27 @@ from ..errors import WplusError
 
 def save_latents(path: str | Path, w: torch.Tensor, meta: dict | None = None,
                  **arrays: np.ndarray | torch.Tensor) -> Path:
-    """Write atomically (temp file, then rename)."""
+    """Write latent codes to an `.npz` file (NVIDIA's `projected_w` layout), atomically.
+
+    Args:
+        path: destination `.npz` file.
+        w: the codes.
+        meta: JSON-serialisable metadata (stored as the string array `meta`).
+        **arrays: extra arrays to store, e.g. `loss=...`, `psnr=...`.
+
+    Shape:
+        w: [N, num_ws, w_dim] (or [N, 1, w_dim] for W codes); saved as float32.
+
+    Returns:
+        `path`, as a `Path`.
+
+    Example:
+        >>> import tempfile
+        >>> path = save_latents(Path(tempfile.mkdtemp()) / "codes.npz", torch.zeros(2, 10, 256),
+        ...                     {"source": "demo"}, psnr=torch.tensor([30.0, 31.0]))
+        >>> path.name
+        'codes.npz'
+    """
     path = Path(path)
     data = {"w": w.detach().cpu().float().numpy()}
     for key, value in arrays.items():
@@ -26,9 +46,31 @@ def save_latents(path: str | Path, w: torch.Tensor, meta: dict | None = None,
 
 
 def load_latents(path: str | Path) -> tuple[torch.Tensor, dict]:
-    """Return (w [N, num_ws, w_dim] or [N, 1, w_dim], meta) from a wplus / NVIDIA
-    `projected_w.npz` (key `w`) or a rosinality `projector.py` `.pt` ({image: {latent, ...}},
-    loaded with weights_only). Never unpickles anything else."""
+    """Read latent codes from a wplus / NVIDIA `.npz` or a rosinality projector `.pt`.
+
+    `.npz`: the `w` array and the JSON `meta` (pickles are refused). `.pt`: rosinality
+    `projector.py` output `{image: {"latent": ...}}`, loaded with `weights_only=True`.
+
+    Args:
+        path: the latent file.
+
+    Shape:
+        w: [N, num_ws, w_dim] or [N, 1, w_dim] (W codes; `fit_latents` broadcasts them).
+
+    Returns:
+        `(w, meta)`: float32 codes and the metadata dict (empty if the file has none).
+
+    Raises:
+        WplusError: unreadable file, no `w` array, or `w` not 3-dimensional.
+
+    Example:
+        >>> import tempfile
+        >>> path = save_latents(Path(tempfile.mkdtemp()) / "codes.npz", torch.ones(2, 10, 256),
+        ...                     {"source": "demo"})
+        >>> w, meta = load_latents(path)
+        >>> w.shape, meta
+        (torch.Size([2, 10, 256]), {'source': 'demo'})
+    """
     path = Path(path)
     if path.suffix == ".pt":
         return _load_rosinality_projection(path)
