@@ -8,11 +8,22 @@ from .align import AlignResult, align_files
 from .dataset import DatasetResult, embed_dataset
 from .edit import EditResult, EditSources, MorphResult, mix_files, morph_files, render, transfer_files
 from .embed import EmbeddedImage, EmbedFilesResult, EmbedJob, embed_files
-from .events import (BatchFinished, BatchStarted, Event, EventSink, FacesFound, ItemsDone, Notice, ShardStarted,
-                     StepDone, StudyStarted)
+from .events import (
+                     BatchFinished,
+                     BatchStarted,
+                     Event,
+                     EventSink,
+                     FacesFound,
+                     ItemsDone,
+                     Notice,
+                     ShardStarted,
+                     StepDone,
+                     StudyStarted,
+)
 from .experiments import STUDY_NAMES, run_experiments
 from .generate import GenerateResult, generate, parse_seeds
 from .generators import GeneratorInfo, convert, describe
+from .inputs import bundled_examples, preview
 from .workspace import EmbedOptions, ModelOptions, Workspace
 
 __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "EditResult", "EditSources",
@@ -20,4 +31,5 @@ __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "Edit
            "EmbedFilesResult", "EmbedJob", "embed_files", "BatchFinished", "BatchStarted", "Event", "EventSink",
            "FacesFound", "ItemsDone", "Notice", "ShardStarted", "StepDone", "StudyStarted", "STUDY_NAMES",
            "run_experiments", "GenerateResult", "generate", "parse_seeds", "GeneratorInfo", "convert", "describe",
+           "bundled_examples", "preview",
            "EmbedOptions", "ModelOptions", "Workspace"]

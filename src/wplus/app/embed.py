@@ -84,11 +84,12 @@ def embed_files(ws: Workspace, job: EmbedJob, emit: EventSink = ignore,
     paths = find_images(job.inputs)
     loaded, skipped = load_inputs(paths, ws.G.resolution, job.align, job.largest, emit)
     if not loaded:
-        raise WplusError(f"none of the {len(paths)} inputs could be {'aligned' if job.align else 'read'}")
+        raise WplusError(f"none of the {len(paths)} inputs could be {'aligned' if job.align else 'read'} "
+                         f"({skipped[0]}{f'; and {len(skipped) - 1} more' if len(skipped) > 1 else ''})")
     job.out.mkdir(parents=True, exist_ok=True)
     stems = unique_stems([item.name for item in loaded])
     meta = ws.run_meta(config, loss)
-    outcome = EmbedFilesResult(skipped=skipped, space=config.space, loss_name=loss.name)
+    outcome = EmbedFilesResult(skipped=len(skipped), space=config.space, loss_name=loss.name)
     batches = range(0, len(loaded), job.batch_size)
     for b, start in enumerate(batches):
         chunk = loaded[start:start + job.batch_size]

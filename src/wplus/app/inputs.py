@@ -2,13 +2,24 @@
 Unreadable inputs and photos without a face are reported as `Notice`s and skipped."""
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..errors import WplusError
 from ..io.align import align
-from ..io.images import ImageLoadError, LoadedImage, load_image, read_rgb, to_generator_input
+from ..io.images import (
+    IMAGE_SUFFIXES,
+    ImageLoadError,
+    LoadedImage,
+    image_grid,
+    load_image,
+    read_rgb,
+    to_generator_input,
+    to_uint8,
+)
 from .events import EventSink, FacesFound, Notice, ignore
 
 
@@ -33,25 +44,39 @@ def aligned_faces(path: Path, size: int, largest: bool, emit: EventSink = ignore
 
 
 def load_inputs(paths: list[Path], resolution: int, do_align: bool = False, largest: bool = False,
-                emit: EventSink = ignore) -> tuple[list[LoadedImage], int]:
-    """Read (and optionally align) every input at `resolution`. Returns (items, number skipped);
-    each skipped input and each resize or alignment is reported as a `Notice`."""
+                emit: EventSink = ignore) -> tuple[list[LoadedImage], list[str]]:
+    """Read (and optionally align) every input at `resolution`. Returns (items, why each
+    skipped input was skipped); each skip, resize and alignment is also emitted as a `Notice`."""
     if not paths:
         raise WplusError("no images found in the given inputs (supported: jpg, png, webp, bmp, tif, gif)")
     loaded: list[LoadedImage] = []
-    skipped = 0
+    skipped: list[str] = []
     for path in paths:
         try:
             items = aligned_faces(path, resolution, largest, emit) if do_align else [load_image(path, resolution)]
         except ImageLoadError as exc:
             emit(Notice("skipped", str(exc)))
-            skipped += 1
+            skipped.append(str(exc))
             continue
         for item in items:
             if item.note:
                 emit(Notice("note", f"{path}: {item.note}"))
         loaded += items
     return loaded, skipped
+
+
+def bundled_examples() -> dict[str, Path]:
+    """The sample images shipped in the package (name -> path): a face photo and non-faces."""
+    root = Path(str(resources.files("wplus") / "data"))
+    return {p.stem: p for p in sorted(root.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+
+
+def preview(images: torch.Tensor, side: int = 256, columns: int = 4) -> np.ndarray:
+    """uint8 [H, W, 3] grid of images [N, 3, R, R] in [-1, 1], each upscaled (nearest) to
+    about `side` px, for showing renders while they change."""
+    scale = max(1, side // images.shape[-1])
+    big = torch.nn.functional.interpolate(images.detach().float().cpu().clamp(-1, 1), scale_factor=scale)
+    return to_uint8(image_grid(big, columns=min(columns, len(big)))[None])[0]
 
 
 def unique_stems(names: list[str]) -> list[str]:

@@ -10,8 +10,8 @@ from threading import Lock
 
 import torch
 
-from ..checkpoints import load_generator
 from .._version import __version__
+from ..checkpoints import load_generator
 from ..devices import pick_device
 from ..errors import ConfigError
 from ..inversion import PRESETS, EmbedConfig

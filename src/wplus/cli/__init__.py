@@ -9,8 +9,7 @@ import sys
 from .._version import __version__
 from ..app import parse_seeds
 from ..errors import WplusError
-from . import (align, convert, embed, embed_dataset, experiment, generate, info, mix, morph, serve,
-               transfer)
+from . import align, convert, embed, embed_dataset, experiment, generate, info, mix, morph, serve, transfer
 
 COMMANDS = [embed, align, generate, morph, mix, transfer, experiment, embed_dataset, serve, convert, info]
 

@@ -5,8 +5,7 @@ import sys
 
 from tqdm import tqdm
 
-from ..app.events import (BatchFinished, BatchStarted, Event, ItemsDone, Notice, ShardStarted, StepDone,
-                          StudyStarted)
+from ..app.events import BatchFinished, BatchStarted, Event, ItemsDone, Notice, ShardStarted, StepDone, StudyStarted
 
 
 class ConsoleProgress:
