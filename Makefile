@@ -6,12 +6,12 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench experiments clean
+.PHONY: demo test test-all lint serve screenshots bench experiments clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH_SPEC)"
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e ".[test,web]"
 	touch $@
 
 demo: $(STAMP)
@@ -19,11 +19,22 @@ demo: $(STAMP)
 	$(BIN)/wplus embed src/wplus/data/astronaut.png --align --steps 500 --video --out demo-out
 	@echo "demo results: demo-out/ (astronaut.npz latent, astronaut_recon.png, astronaut_compare.png, astronaut.mp4)"
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts benchmarks
+
+test: lint
 	$(BIN)/python -m pytest -q
 
-test-all: $(STAMP)
+test-all: lint
 	$(BIN)/python -m pytest -q --runslow
+
+# The browser UI on http://127.0.0.1:7860 (Ctrl-C stops it and deletes its session files).
+serve: $(STAMP)
+	$(BIN)/wplus serve
+
+# Screenshots of each tab of the web UI, taken by its browser tests (needs Debian's chromium).
+screenshots: $(STAMP)
+	WPLUS_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_web.py -k screenshots
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/embed_throughput.py

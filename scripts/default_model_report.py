@@ -21,8 +21,7 @@ from wplus.io.images import image_grid, save_image
 from wplus.io.mtcnn import MTCNN
 from wplus.training.dcgan import NZ, load_dcgan_teacher
 from wplus.training.export import load_g_ema
-from wplus.training.report import (detection_rate, embeddability, frechet_distance, onet_features, sample,
-                                   style_mixing)
+from wplus.training.report import detection_rate, embeddability, frechet_distance, onet_features, sample, style_mixing
 
 
 def main() -> None:
@@ -37,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     G, state = load_g_ema(args.checkpoint)
     teacher = load_dcgan_teacher(args.teacher)
-    model_fn = lambda z: G(z, noise_mode="const")  # noqa: E731
+    model_fn = lambda z: G(z, noise_mode="const")
     det = MTCNN()
     grid = torch.cat([image_grid(sample(model_fn, NZ, 64, 1), 8), image_grid(sample(teacher, NZ, 64, 1), 8)], dim=2)
     img_dir = Path(args.out) / "img"

@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--widths", default=None, help="channel_base,channel_max (for tests)")
     args = parser.parse_args(argv)
-    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in ("generator", "betas", "d_betas")}
+    skip = ("generator", "betas", "d_betas")
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name not in skip}
     cfg = TrainConfig(**values)
     if args.widths:
         base, cmax = map(int, args.widths.split(","))

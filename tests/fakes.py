@@ -156,7 +156,7 @@ def nvidia_tf_pickle(G: Generator, path: Path, monkeypatch) -> Path:
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "dnnlib.tflib.network", mod)
     v = {k: t.numpy().copy() for k, t in tf_variables(G).items()}
-    split = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]  # noqa: E731
+    split = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]
     mapping = _TFNetwork("G_mapping", split("mapping/"), {}, {})
     synthesis = _TFNetwork("G_synthesis", split("synthesis/") + [("lod", torch.zeros(()).numpy())], {}, {})
     Gs = _TFNetwork("G", [("dlatent_avg", v["dlatent_avg"])],

@@ -92,7 +92,8 @@ def test_cli_align_grayscale_tiny_and_faceless(tmp_path, capsys):
 
 def test_cli_embed_align_paste_back(tmp_path, capsys):
     from wplus.checkpoints import save_generator
-    from conftest import make_generator
+
+    from helpers import make_generator
     gen = save_generator(make_generator(), tmp_path / "g.safetensors")
     Image.fromarray(skimage_data.astronaut()).save(tmp_path / "astronaut.jpg")
     code = main(["embed", str(tmp_path / "astronaut.jpg"), "--generator", str(gen), "--align", "--paste-back",

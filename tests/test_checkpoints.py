@@ -14,8 +14,9 @@ from wplus.checkpoints import UnsafePickleError, load_generator
 from wplus.cli import main
 from wplus.errors import WplusError
 from wplus.models.stylegan2 import GeneratorConfig, fir_kernel
-from conftest import make_generator
+
 from fakes import nvidia_pt_pickle, nvidia_tf_pickle, rosinality_state, tf_variables
+from helpers import make_generator
 
 CFG = GeneratorConfig(resolution=32, z_dim=32, w_dim=32, channel_base=512, channel_max=32,
                       mapping_layers=3, conv_clamp=256.0)
@@ -231,7 +232,8 @@ def test_rosinality_checkpoint(G0, tmp_path, kind):
     ref8 = rosinality_styled_conv(x8, w, raw, "convs.1.", raw["noises.noise_2"], up=False)
     assert torch.allclose(G1.synthesis.b8.conv1(x8, w), ref8, atol=1e-4)
     # ToRGB: modulated 1x1 conv (scale 1/sqrt(in)), no demodulation, bias [1, 3, 1, 1].
-    style = w @ (raw["to_rgbs.0.conv.modulation.weight"] / math.sqrt(w.shape[1])).t() + raw["to_rgbs.0.conv.modulation.bias"]
+    modulation = raw["to_rgbs.0.conv.modulation.weight"] / math.sqrt(w.shape[1])
+    style = w @ modulation.t() + raw["to_rgbs.0.conv.modulation.bias"]
     wt = raw["to_rgbs.0.conv.weight"][0, :, :, 0, 0] / math.sqrt(x8.shape[1])
     rgb = torch.einsum("nchw,oc,nc->nohw", x8, wt, style) + raw["to_rgbs.0.bias"]
     assert torch.allclose(G1.synthesis.b8.torgb(x8, w), rgb, atol=1e-4)

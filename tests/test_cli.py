@@ -8,7 +8,8 @@ from wplus.checkpoints import load_generator, save_generator
 from wplus.cli import main, parse_seeds
 from wplus.io.images import load_image
 from wplus.io.latents import load_latents
-from conftest import make_generator
+
+from helpers import make_generator
 
 
 @pytest.fixture(scope="module")

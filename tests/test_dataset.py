@@ -11,10 +11,11 @@ import pytest
 import torch
 from PIL import Image
 
-from wplus.checkpoints import save_generator
 from wplus.app.dataset import Item, read_manifest, shard
+from wplus.checkpoints import save_generator
 from wplus.io.latents import load_latents
-from conftest import make_generator
+
+from helpers import make_generator
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from wplus.editing import interpolate, mix, parse_layers, slerp, transfer
 from wplus.editing.spectrum import high_frequency_share
 from wplus.errors import WplusError
 from wplus.io.latents import load_latents
-from conftest import TINY, make_generator
+
+from helpers import TINY, make_generator
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +157,7 @@ def check_study_outputs(results, name: str, resolution: int) -> None:
             assert m["psnr"] >= of_mean - 1e-3, (name, row)
         assert f"{m['mse']:.4g}" in table and f"{m['psnr']:.4g}" in table, (name, row)
     # Measured: the figure's 8-bit tiles give the CSV's MSE within 1.2 % (rounding adds ~1e-5).
-    close = lambda shown, measured: abs(shown - measured) <= 0.03 * measured + 2e-5  # noqa: E731
+    close = lambda shown, measured: abs(shown - measured) <= 0.03 * measured + 2e-5
     tile_mse = _figure_mse(results / f"{name}.png", resolution)
     if name == "non-face":  # rows: targets, reconstructions, morph; one CSV row per image
         for i, row in enumerate(rows):

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 from wplus.inversion import Snapshots, embed
-from wplus.losses import EmbeddingLoss, PerceptualDistance, build_loss
-from wplus.models.vgg16 import load_vgg16
-from conftest import TINY
+from wplus.losses import build_loss
+
+from helpers import TINY
 
 
 @pytest.fixture(scope="module")

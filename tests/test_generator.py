@@ -6,7 +6,8 @@ import torch
 from wplus.checkpoints import load_generator, save_generator
 from wplus.errors import WplusError
 from wplus.models.stylegan2 import Generator, GeneratorConfig, fir_kernel, upsample2d
-from conftest import TINY, make_generator
+
+from helpers import TINY, make_generator
 
 
 @pytest.mark.parametrize("res", [16, 32, 64, 128, 256])

@@ -4,7 +4,8 @@ import torch
 from wplus.errors import WplusError
 from wplus.losses.lpips import LPIPS, build_lpips, load_heads
 from wplus.models.vgg16 import VGG16Features
-from conftest import vgg_state_dict
+
+from helpers import vgg_state_dict
 
 # LPIPS's own VGG16 slices of torchvision's `features`: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3.
 SLICES = [(0, 4), (4, 9), (9, 16), (16, 23), (23, 30)]

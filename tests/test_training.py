@@ -1,5 +1,4 @@
 """The default-model trainer: resume after a kill continues exactly where it stopped."""
-import os
 import signal
 import subprocess
 import sys
@@ -120,6 +119,7 @@ def test_export_ships_a_checksummed_fp16_default(teacher_file, tmp_path, monkeyp
 
 def test_frechet_distance_matches_the_closed_form():
     import numpy as np
+
     from wplus.training.report import frechet_distance
     rng = np.random.default_rng(0)
     a = rng.normal(size=(20000, 3))

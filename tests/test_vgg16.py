@@ -3,7 +3,8 @@ import torch
 
 from wplus.losses import build_loss
 from wplus.models.vgg16 import CONV_INDEX, VGG16Features, VGGWeightsNotFound, load_vgg16
-from conftest import vgg_state_dict
+
+from helpers import vgg_state_dict
 
 
 def test_torchvision_layout_loads_strictly(tmp_path):

@@ -19,12 +19,12 @@ from .tables import IDENTITY, Rule, convert_by_table, generator_targets, infer_c
 
 FORMAT = "NVIDIA TensorFlow StyleGAN2 pickle"
 
-_dense = lambda t: t.t()  # noqa: E731
-_conv = lambda t: t.permute(3, 2, 0, 1)  # noqa: E731
-_conv_up = lambda t: t.flip([0, 1]).permute(3, 2, 0, 1)  # noqa: E731
-_plus_one = lambda t: t + 1  # noqa: E731
-_noise = lambda t: t[0, 0]  # noqa: E731
-_const = lambda t: t[0]  # noqa: E731
+_dense = lambda t: t.t()
+_conv = lambda t: t.permute(3, 2, 0, 1)
+_conv_up = lambda t: t.flip([0, 1]).permute(3, 2, 0, 1)
+_plus_one = lambda t: t + 1
+_noise = lambda t: t[0, 0]
+_const = lambda t: t[0]
 
 _LAYER = {"weight": None, "bias": IDENTITY, "noise_strength": IDENTITY,
           "affine.weight": ("mod_weight", _dense), "affine.bias": ("mod_bias", _plus_one)}

@@ -16,14 +16,13 @@ import re
 import torch
 
 from ..models.stylegan2 import GeneratorConfig
-from .tables import (IDENTITY, Rule, check_fir_buffers, convert_by_table, generator_targets, infer_config,
-                     parse_target)
+from .tables import IDENTITY, Rule, check_fir_buffers, convert_by_table, generator_targets, infer_config, parse_target
 
 FORMAT = "rosinality stylegan2-pytorch checkpoint"
-_squeeze0 = lambda t: t[0]  # noqa: E731
-_flat = lambda t: t.reshape(-1)  # noqa: E731
-_scalar = lambda t: t.reshape(())  # noqa: E731
-_noise = lambda t: t[0, 0]  # noqa: E731
+_squeeze0 = lambda t: t[0]
+_flat = lambda t: t.reshape(-1)
+_scalar = lambda t: t.reshape(())
+_noise = lambda t: t[0, 0]
 
 
 def load_pt(path: str) -> dict:

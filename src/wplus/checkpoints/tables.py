@@ -18,7 +18,7 @@ from ..errors import WplusError
 from ..models.stylegan2 import Generator, GeneratorConfig, fir_kernel
 
 Rule = tuple[str, Callable[[torch.Tensor], torch.Tensor]]
-IDENTITY: Callable[[torch.Tensor], torch.Tensor] = lambda t: t  # noqa: E731
+IDENTITY: Callable[[torch.Tensor], torch.Tensor] = lambda t: t
 
 
 def as_tensor(value) -> torch.Tensor:

@@ -24,7 +24,8 @@ def transform(images: torch.Tensor, kind: str, amount: float) -> torch.Tensor:
         theta[:, 0, 2] = -2 * amount
     elif kind.startswith("rotate"):
         a = math.radians(amount)
-        theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = math.cos(a), -math.sin(a), math.sin(a), math.cos(a)
+        cos, sin = math.cos(a), math.sin(a)
+        theta[:, 0, 0], theta[:, 0, 1], theta[:, 1, 0], theta[:, 1, 1] = cos, -sin, sin, cos
     else:
         theta[:, 0, 0] = theta[:, 1, 1] = 1 / amount
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)

@@ -90,7 +90,7 @@ def write_study(result: StudyResult, out: Path) -> list[Path]:
         writer = csv.DictWriter(f, fieldnames=result.columns)
         writer.writeheader()
         writer.writerows(result.rows)
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)
     unmeasured = [c for c in result.columns
                   if result.rows and all(isinstance(r.get(c), float) and math.isnan(r[c]) for r in result.rows)]
     shown = [c for c in result.columns if c not in unmeasured]

@@ -1,5 +1,6 @@
+from ..losses import LOSS_KINDS
 from .callbacks import Callback, Snapshots, StepState, StopEmbedding
-from .config import INITS, LOSS_KINDS, PRESETS, SPACES, EmbedConfig
+from .config import INITS, PRESETS, SPACES, EmbedConfig
 from .engine import EmbedResult, NonFiniteLoss, embed
 from .spaces import LatentSpace
 

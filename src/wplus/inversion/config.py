@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Literal, get_args, get_type_hints
 
 from ..errors import ConfigError
-from ..losses import LOSS_KINDS, LossKind
+from ..losses import LossKind
 
 Space = Literal["z", "w", "w+"]
 Init = Literal["mean", "random"]

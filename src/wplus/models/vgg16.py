@@ -130,5 +130,6 @@ def load_vgg16(path: str | Path | None = None, download: bool = True) -> VGG16Fe
     try:
         model.load_state_dict({k: state[k] for k in expected}, strict=True)
     except RuntimeError as exc:
-        raise VGGWeightsNotFound(f"{p}: VGG16 tensors have wrong shapes ({str(exc).splitlines()[-1].strip()})") from None
+        reason = str(exc).splitlines()[-1].strip()
+        raise VGGWeightsNotFound(f"{p}: VGG16 tensors have wrong shapes ({reason})") from None
     return model.eval().requires_grad_(False)

@@ -29,9 +29,9 @@ from ..errors import WplusError
 from ..io.images import image_grid, save_image
 from ..models.registry import DEFAULT_CONFIG
 from ..models.stylegan2 import Generator, GeneratorConfig
+from ..seeds import z_block
 from .dcgan import NZ, load_dcgan_teacher
 from .discriminator import Discriminator
-
 
 #: Settings that do not change what is computed, so a run may resume with other values.
 RUN_ONLY_FIELDS = ("out", "max_steps", "checkpoint_minutes", "sample_every")
@@ -99,7 +99,7 @@ class Trainer:
                                       betas=tuple(b ** r1_ratio for b in cfg.d_betas))
         self.gen = torch.Generator().manual_seed(cfg.seed)
         self.step = 0
-        self.fixed_z = torch.randn(64, NZ, generator=torch.Generator().manual_seed(12345))
+        self.fixed_z = z_block(64, NZ, 12345)
 
     # --- persistence ---------------------------------------------------------------
     @property
@@ -210,8 +210,9 @@ class Trainer:
         """Train until `max_steps`, checkpointing every `checkpoint_minutes`, at the end, and
         when SIGTERM/SIGINT arrives (then it stops after the current step)."""
         stop = []
-        previous = {sig: signal.signal(sig, lambda *_: stop.append(1))
-                    for sig in (signal.SIGTERM, signal.SIGINT)} if threading.current_thread() is threading.main_thread() else {}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():  # signals can only be caught there
+            previous = {sig: signal.signal(sig, lambda *_: stop.append(1)) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._loop(log, stop)
         finally:

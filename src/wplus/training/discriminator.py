@@ -26,7 +26,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, resolution: int = 64, channels: int = 128, channel_base: int = 2048) -> None:
         super().__init__()
-        width = lambda res: min(channel_base // res, channels)  # noqa: E731
+        width = lambda res: min(channel_base // res, channels)
         self.from_rgb = nn.Conv2d(3, width(resolution), 1)
         blocks, res = [], resolution
         while res > 4:

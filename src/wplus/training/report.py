@@ -21,15 +21,13 @@ from ..io.images import to_uint8
 from ..io.mtcnn import MTCNN
 from ..losses import psnr
 from ..losses.ssim import ms_ssim_per_image
+from ..seeds import z_block
 
 
 def sample(fn, z_dim: int, n: int, seed: int, batch: int = 250) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    out = []
+    z = z_block(n, z_dim, seed)
     with torch.no_grad():
-        for start in range(0, n, batch):
-            out.append(fn(torch.randn(min(batch, n - start), z_dim, generator=gen)).clamp(-1, 1))
-    return torch.cat(out)
+        return torch.cat([fn(z[start:start + batch]).clamp(-1, 1) for start in range(0, n, batch)])
 
 
 def detection_rate(images: torch.Tensor, detector: MTCNN, threshold: float = 0.9) -> float:
@@ -52,7 +50,8 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     vals, vecs = np.linalg.eigh(s_a)
     root_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
     cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+    cross_term = 2 * np.sqrt(np.clip(cross, 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - cross_term)
 
 
 def embeddability(G, targets: torch.Tensor, steps: int) -> dict[str, tuple[float, float, torch.Tensor]]:
@@ -72,11 +71,11 @@ def style_mixing(G, n: int, seed: int, coarse: range = range(0, 4), fine: range 
     (or `fine` ones, default the last four) come from another sample; and figure rows
     [content, style, coarse mix, fine mix], n images each."""
     fine = fine or range(G.num_ws - 4, G.num_ws)
-    z = torch.randn(2 * n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+    z = z_block(2 * n, G.z_dim, seed)
     with torch.no_grad():
         ws = G.mapping(z)
         content, style = ws[:n], ws[n:]
-        render = lambda w: G.synthesis(w, noise_mode="const").clamp(-1, 1)  # noqa: E731
+        render = lambda w: G.synthesis(w, noise_mode="const").clamp(-1, 1)
         base, rows, stats = render(content), [render(content), render(style)], {}
         for name, layers in (("coarse", coarse), ("fine", fine)):
             rows.append(render(mix(content, style, layers)))

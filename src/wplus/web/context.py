@@ -95,8 +95,15 @@ def file_list(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
 
 
-def enlarged(path: Path, height: int = 256) -> Image.Image:
-    """A small result figure scaled up (nearest neighbour, whole factors) for the page."""
-    image = Image.open(path)
-    scale = max(1, height // image.height)
-    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+def enlarged(*paths: Path, height: int = 256) -> Image.Image:
+    """Small result figures scaled up (nearest neighbour, whole factors) to about `height`
+    px each and stacked top to bottom, for the page."""
+    rows = []
+    for path in paths:
+        image = Image.open(path).convert("RGB")
+        scale = max(1, height // image.height)
+        rows.append(image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST))
+    sheet = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    for k, row in enumerate(rows):
+        sheet.paste(row, (0, sum(r.height for r in rows[:k])))
+    return sheet

@@ -91,7 +91,7 @@ def build(web: WebContext, embeddings: gr.State) -> gr.Tab:
         check_pixels(inputs, web.settings.max_pixels)
         out = web.sessions.run_folder(session_of(request), "morph")
         result = morph_files(web.ws, *inputs, out, int(frames), sources=sources(request, steps))
-        return enlarged(result.strip, 128), file_list([result.animation, result.strip, result.latents])
+        return enlarged(result.strip, height=128), file_list([result.animation, result.strip, result.latents])
 
     @user_errors
     def run_transfer(embeddings, t_pick, t_file, f_pick, f_file, to_pick, to_file, strength, steps,

@@ -19,7 +19,7 @@ from ..app import (
     preview,
 )
 from ..inversion import PRESETS, SPACES
-from .context import WebContext, file_list, in_background, session_of, user_errors
+from .context import WebContext, enlarged, file_list, in_background, session_of, user_errors
 from .uploads import check_pixels, public, upload_paths
 
 UPDATES_PER_RUN = 25  # live refreshes of the preview and curve per batch (at most ~3 a second)
@@ -62,8 +62,8 @@ def build(web: WebContext, embeddings: gr.State) -> None:
                                        elem_id="embed-preview", buttons=["download", "fullscreen"])
                 curve = gr.LinePlot(x="step", y="psnr", color="image", label="PSNR (dB) per step", height=240,
                                     elem_id="embed-curve")
-        results = gr.Gallery(label="Target | reconstruction", elem_id="embed-results", columns=4, height=300,
-                             object_fit="contain")
+        results = gr.Image(label="Target | reconstruction (one row per image)", format="png", interactive=False,
+                           elem_id="embed-results", buttons=["download", "fullscreen"])
         downloads = gr.File(label="Downloads (latents .npz, PNGs, videos)", file_count="multiple",
                             interactive=False, elem_id="embed-downloads")
 
@@ -136,11 +136,11 @@ class LiveView:
                 return True
         return False
 
-    def page(self, embeddings: dict, gallery=None, files=None) -> tuple:
+    def page(self, embeddings: dict, results=None, files=None) -> tuple:
         """Values of (status, faces, current, curve, results, downloads, embeddings)."""
         status = "\n\n".join([self.status, *[f"- {n}" for n in self.notices[-8:]]])
         curve = pd.DataFrame(self.rows, columns=["step", "psnr", "image"])
-        return status, self.figures or None, self.picture, curve, gallery, files, embeddings
+        return status, self.figures or None, self.picture, curve, results, files, embeddings
 
     def final(self, result, embeddings: dict) -> tuple:
         if result.error:
@@ -151,7 +151,9 @@ class LiveView:
             self.status = f"Done: {len(result.images)} image(s) in {result.space.upper()}"
         if result.images:
             self.status += f", mean PSNR {result.mean_psnr:.2f} dB ({result.loss_name} loss)."
-        gallery = [(str(img.compare), f"{img.name}: {img.psnr:.2f} dB") for img in result.images]
+            if len(result.images) > 1:
+                self.status += "".join(f"\n- {img.name}: {img.psnr:.2f} dB" for img in result.images)
+        sheet = enlarged(*(img.compare for img in result.images)) if result.images else None
         files = file_list([f for img in result.images for f in img.files()])
         mine = {**embeddings, **{img.name: str(img.latents) for img in result.images}}
-        return self.page(mine, gallery or None, files or None)
+        return self.page(mine, sheet, files or None)
