@@ -24,6 +24,16 @@ from .experiments import STUDY_NAMES, run_experiments
 from .generate import GenerateResult, generate, parse_seeds
 from .generators import GeneratorInfo, convert, describe
 from .inputs import bundled_examples, preview
+from .semantic import (
+                     METHODS,
+                     SemanticEdit,
+                     SemanticEditResult,
+                     compute_directions,
+                     directions_for,
+                     edit_file,
+                     parse_direction,
+                     parse_sweep,
+)
 from .workspace import EmbedOptions, ModelOptions, Workspace
 
 __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "EditResult", "EditSources",
@@ -31,5 +41,7 @@ __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "Edit
            "EmbedFilesResult", "EmbedJob", "embed_files", "BatchFinished", "BatchStarted", "Event", "EventSink",
            "FacesFound", "ItemsDone", "Notice", "ShardStarted", "StepDone", "StudyStarted", "STUDY_NAMES",
            "run_experiments", "GenerateResult", "generate", "parse_seeds", "GeneratorInfo", "convert", "describe",
+           "METHODS", "SemanticEdit", "SemanticEditResult", "compute_directions", "directions_for", "edit_file",
+           "parse_direction", "parse_sweep",
            "bundled_examples", "preview",
            "EmbedOptions", "ModelOptions", "Workspace"]

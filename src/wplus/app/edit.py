@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 
 from ..editing import interpolate, mix, parse_layers, transfer
-from ..editing.inputs import code_for
+from ..editing.inputs import LATENT_SUFFIXES, code_for, split_selector
 from ..errors import WplusError
 from ..io.images import image_grid, save_image, to_uint8
 from ..io.latents import save_latents
@@ -33,9 +33,18 @@ class EditSources:
     cache_dir: Path | None = None  # embedding cache (default ~/.cache/wplus/embeddings)
 
     def coder(self, ws: Workspace, emit: EventSink = ignore) -> Callable[[str | Path], torch.Tensor]:
-        """A function giving the W+ code [1, num_ws, w_dim] of a latent file or an image."""
-        config, loss = ws.embedding(self.options, emit)
-        return lambda spec: code_for(ws.G, spec, config, loss, self.cache_dir)
+        """A function giving the W+ code [1, num_ws, w_dim] of a latent file or an image; the
+        loss (and its fallback warning, once) only comes into play for images."""
+        config = self.options.config()
+        warned: list[bool] = []
+
+        def code(spec: str | Path) -> torch.Tensor:
+            if split_selector(spec)[0].suffix.lower() in LATENT_SUFFIXES:
+                return code_for(ws.G, spec, config, None, self.cache_dir)
+            loss = ws.embedding(self.options, ignore if warned else emit)[1]
+            warned.append(True)
+            return code_for(ws.G, spec, config, loss, self.cache_dir)
+        return code
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Command line: `wplus embed | align | generate | morph | mix | transfer | experiment |
-embed-dataset | serve | convert | info`. Each command is a module with `add_parser(sub)` and
+"""Command line: `wplus embed | align | generate | edit | directions | morph | mix | transfer |
+experiment | embed-dataset | serve | convert | info`. Each command is a module with `add_parser(sub)` and
 `run(args) -> exit status`; the work is done by `wplus.app`."""
 from __future__ import annotations
 
@@ -9,15 +9,31 @@ import sys
 from .._version import __version__
 from ..app import parse_seeds
 from ..errors import WplusError
-from . import align, convert, embed, embed_dataset, experiment, generate, info, mix, morph, serve, transfer
+from . import (
+    align,
+    convert,
+    directions,
+    edit,
+    embed,
+    embed_dataset,
+    experiment,
+    generate,
+    info,
+    mix,
+    morph,
+    serve,
+    transfer,
+)
 
-COMMANDS = [embed, align, generate, morph, mix, transfer, experiment, embed_dataset, serve, convert, info]
+COMMANDS = [embed, align, generate, edit, directions, morph, mix, transfer, experiment, embed_dataset, serve, convert,
+            info]
+DESCRIPTION = "Embed images into a StyleGAN's latent space (Image2StyleGAN) and edit them there."
 
 __all__ = ["main", "build_parser", "parse_seeds"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wplus", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="wplus", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"wplus {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
@@ -25,9 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _glue_negative_values(argv: list[str]) -> list[str]:
+    """`--sweep -3:3` -> `--sweep=-3:3`: argparse would take '-3:3' for an option."""
+    out = list(argv)
+    for i in range(len(out) - 1):
+        if out[i] == "--sweep" and out[i + 1].startswith("-"):
+            out[i:i + 2] = [f"--sweep={out[i + 1]}", ""]
+    return [a for a in out if a != ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors are one line on stderr (exit 2), Ctrl-C exits 130."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_glue_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
     except WplusError as exc:

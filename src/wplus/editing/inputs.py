@@ -21,16 +21,30 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "wplus" / "embeddings"
 
 
-def code_for(G: Generator, path: str | Path, config: EmbedConfig, loss: EmbeddingLoss,
+def split_selector(spec: str | Path) -> tuple[Path, int]:
+    """'codes.npz:3' -> (codes.npz, 3); anything else -> (path, 0)."""
+    text = str(spec)
+    head, sep, tail = text.rpartition(":")
+    if sep and tail.lstrip("-").isdigit() and not Path(text).exists() and Path(head).suffix.lower() in LATENT_SUFFIXES:
+        return Path(head), int(tail)
+    return Path(text), 0
+
+
+def code_for(G: Generator, path: str | Path, config: EmbedConfig, loss: EmbeddingLoss | None,
              cache_dir: Path | None = None) -> torch.Tensor:
-    """W+ code [1, num_ws, w_dim] for `path`: read from a latent file, or embed the image
-    (cached by image bytes, generator fingerprint and settings)."""
-    path = Path(path)
+    """W+ code [1, num_ws, w_dim] for `path`: a latent file (its first code, or code K with
+    `file.npz:K`), or an image, embedded (cached by image bytes, generator fingerprint and
+    settings)."""
+    path, index = split_selector(path)
     if not path.is_file():
         raise WplusError(f"{path}: no such file")
     if path.suffix.lower() in LATENT_SUFFIXES:
         w, _ = load_latents(path)
-        return fit_latents(w[:1], G.num_ws, G.w_dim, str(path)).to(G.w_avg.device)
+        if not -len(w) <= index < len(w):
+            raise WplusError(f"{path}: has {len(w)} code(s); choose an index 0-{len(w) - 1}")
+        return fit_latents(w[index:index + 1], G.num_ws, G.w_dim, str(path)).to(G.w_avg.device)
+    if index:
+        raise WplusError(f"{path}: ':{index}' selects a code of a latent file (.npz, .pt), not of an image")
     key = hashlib.sha256(path.read_bytes() + G.fingerprint().encode()
                          + json.dumps(config.to_dict(), sort_keys=True).encode() + loss.name.encode()).hexdigest()[:24]
     cache = (cache_dir or default_cache_dir()) / f"{key}.npz"
