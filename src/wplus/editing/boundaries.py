@@ -68,7 +68,10 @@ def fit_boundary(w: torch.Tensor, values: torch.Tensor, fraction: float = 0.3, v
 
     Keeps the samples with the lowest and highest `fraction / 2` of the finite values (NaN are
     ignored), standardises W on the training part, fits L2-penalised logistic regression, and
-    reports its accuracy on a held-out `val_fraction` of the kept samples.
+    reports its accuracy on a held-out `val_fraction` of the kept samples. The normal is the
+    classifier's (a filter): in a strongly anisotropic W its components along directions in
+    which W barely varies are damped by the penalty, and its edits change the attribute less per
+    unit of W than the difference of the two groups' means, but entangle it less with others.
 
     Args:
         w: latent codes (one W vector per sample).
@@ -126,7 +129,8 @@ def condition(primary: torch.Tensor, *others: torch.Tensor) -> torch.Tensor:
     if others:
         basis, s, _ = torch.linalg.svd(torch.stack([o.detach().double() for o in others], dim=1),
                                        full_matrices=False)
-        basis = basis[:, s > s.max() * 1e-8]  # an orthonormal basis of their span
+        tol = s.max() * torch.finfo(primary.dtype).eps * 100  # the precision of the inputs
+        basis = basis[:, s > tol]  # an orthonormal basis of their span
         p = p - basis @ (basis.T @ p)
     norm = p.norm()
     if norm <= 1e-6 * primary.detach().double().norm().clamp_min(1e-30):
