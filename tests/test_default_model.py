@@ -1,8 +1,11 @@
 """The shipped default model behaves like a StyleGAN2: style layers split coarse from fine."""
 import torch
 
+from wplus.app import ModelOptions, Workspace, directions_for
 from wplus.checkpoints import load_generator
+from wplus.editing.evaluation import attribute_response, spearman
 from wplus.editing.spectrum import high_frequency_share, uniform_shift_share
+from wplus.seeds import z_block
 from wplus.training.report import style_mixing
 
 
@@ -24,3 +27,23 @@ def test_shipped_model_coarse_layers_move_structure_fine_layers_shift_colour():
     (coarse_rms, coarse_shift), (fine_rms, fine_shift) = stats["coarse"], stats["fine"]
     assert coarse_rms > 2 * fine_rms, stats
     assert coarse_shift < 0.3 and fine_shift > 0.6, stats
+
+
+def test_shipped_directions_fit_the_default_model_and_do_what_they_say():
+    """The shipped labelled directions move their attribute the right way on held-out samples
+    (16 samples, strengths -2, 0, +2: the mean curve is increasing, as in docs/editing.md)."""
+    ws = Workspace.open(ModelOptions())
+    dirs = directions_for(ws)
+    assert dirs.fingerprint == ws.fingerprint and len(dirs.directions) == 32
+    assert {"pc0", "sefa_coarse0", "sefa_fine0", "yaw", "smile_only", "lighting"} <= set(dirs.directions)
+    with torch.no_grad():
+        codes = ws.G.mapping(z_block(16, ws.G.z_dim, seed=2000))
+    for name in ("yaw", "brightness", "lighting"):
+        curve = attribute_response(ws.G, codes, dirs[name], [-2.0, 0.0, 2.0]).curves[name]
+        assert curve[0] < curve[1] < curve[2], (name, curve)
+
+
+def test_spearman_reference_values():
+    assert abs(spearman([1, 2, 3, 4], [10, 20, 30, 40]) - 1) < 1e-12
+    assert abs(spearman([1, 2, 3, 4], [4, 3, 2, 1]) + 1) < 1e-12
+    assert abs(spearman([1, 2, 3, 4, 5], [1, 2, 3, 5, 4]) - 0.9) < 1e-12

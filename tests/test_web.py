@@ -236,6 +236,17 @@ def test_edit_and_generate_tabs_with_screenshots(new_page, tmp_path):
     assert w.shape == (1, 10, 256) and meta["layers"] == [0, 1, 2, 3] and meta["content"].endswith("astronaut.npz")
     page.screenshot(path=str(shots / "web-edit.png"), full_page=True)
 
+    page.get_by_role("tab", name="Semantic (directions)").click()
+    choose(page, "#semantic-input-pick", "yours: astronaut")
+    expect(page.locator("#semantic-name0 input")).to_have_value("yaw")  # the shipped labelled directions
+    choose(page, "#semantic-name0", "smile")
+    set_number(page, "#semantic-strength0", 2)
+    page.locator("#semantic-run").click()
+    expect(page.locator("#semantic-out img")).to_be_visible(timeout=60_000)
+    w, meta = load_latents(download(page, "#semantic-downloads", "edit.npz", tmp_path))
+    assert meta["directions"] == [["smile", 2.0]] and w.shape == (1, 10, 256)
+    page.screenshot(path=str(shots / "web-semantic.png"), full_page=True)
+
     page.get_by_role("tab", name="Generate").click()
     page.locator("#generate-seeds textarea, #generate-seeds input").first.fill("0-3")
     page.locator("#generate-run").click()

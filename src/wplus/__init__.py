@@ -1,7 +1,9 @@
 """wplus: embed images into a StyleGAN's W+ latent space (Image2StyleGAN) and edit them there."""
+from . import directions
 from ._version import __version__
 from .checkpoints import load_generator, save_generator
 from .editing import interpolate, mix, slerp, transfer
+from .editing.directions import apply_direction as edit
 from .errors import ConfigError, WplusError
 from .inversion import PRESETS, EmbedConfig, EmbedResult, embed
 from .io.align import align
@@ -9,6 +11,6 @@ from .io.images import LoadedImage, load_image
 from .io.latents import load_latents, save_latents
 from .models.stylegan2 import Generator, GeneratorConfig
 
-__all__ = ["align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
+__all__ = ["directions", "edit", "align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
            "ConfigError", "WplusError", "PRESETS", "EmbedConfig", "EmbedResult", "embed", "LoadedImage",
            "load_image", "load_latents", "save_latents", "Generator", "GeneratorConfig", "__version__"]
