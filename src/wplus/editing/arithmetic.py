@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .interpolate import check_same_shape
+from ..checks import check_same_shape
 
 
 def transfer(w_target: torch.Tensor, w_a: torch.Tensor, w_b: torch.Tensor, strength: float = 1.0) -> torch.Tensor:

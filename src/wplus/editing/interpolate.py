@@ -5,17 +5,11 @@ from typing import Sequence
 
 import torch
 
-from ..errors import WplusError
+from ..checks import check_same_shape
 
 
 def _steps(t: float | Sequence[float] | torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(-1)
-
-
-def check_same_shape(a: torch.Tensor, b: torch.Tensor, what: str = "latents") -> None:
-    if a.shape != b.shape:
-        raise WplusError(f"{what} have different shapes {list(a.shape)} and {list(b.shape)}; "
-                         "they must come from the same generator")
 
 
 def interpolate(w_a: torch.Tensor, w_b: torch.Tensor, t: float | Sequence[float] | torch.Tensor) -> torch.Tensor:

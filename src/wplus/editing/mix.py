@@ -5,9 +5,9 @@ from typing import Iterable
 
 import torch
 
+from ..checks import check_same_shape
 from ..errors import WplusError
 from ..ranges import parse_int_ranges
-from .interpolate import check_same_shape
 
 
 def parse_layers(text: str, num_ws: int) -> list[int]:
