@@ -5,12 +5,18 @@ BIN    := $(VENV)/bin
 # The CPU build of torch (on this project's machines pip finds it on disk); override for CUDA.
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test test-all lint serve screenshots bench experiments clean
 
+# wplus with its web UI (demo, serve); the test tools (pytest, ruff, playwright) only for tests.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e ".[web]"
+	touch $@
+
+$(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e ".[test,web]"
 	touch $@
 
@@ -19,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/wplus embed src/wplus/data/astronaut.png --align --steps 500 --video --out demo-out
 	@echo "demo results: demo-out/ (astronaut.npz latent, astronaut_recon.png, astronaut_compare.png, astronaut.mp4)"
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 
 test: lint
@@ -33,7 +39,7 @@ serve: $(STAMP)
 	$(BIN)/wplus serve
 
 # Screenshots of each tab of the web UI, taken by its browser tests (needs Debian's chromium).
-screenshots: $(STAMP)
+screenshots: $(TEST_STAMP)
 	WPLUS_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/test_web.py -k screenshots
 
 bench: $(STAMP)
