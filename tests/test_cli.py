@@ -1,4 +1,6 @@
 """`wplus` end to end on a tiny generator written to disk."""
+import socket
+
 import numpy as np
 import pytest
 import torch
@@ -102,3 +104,14 @@ def test_ctrl_c_saves_finished_and_current_batches(gen_file, tmp_path, monkeypat
                  "--batch-size", "2", "--out", str(tmp_path / "out")])
     assert code == 130 and "interrupted at step 5 of batch 2" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "out").glob("*.npz")) == ["seed0000.npz", "seed0001.npz", "seed0002.npz"]
+
+
+def test_serve_on_a_busy_port_is_a_one_line_error(capsys):
+    pytest.importorskip("gradio")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import signal
+import socket
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from ..app import ModelOptions, Workspace, bundled_examples
+from ..errors import WplusError
 from . import edit_tab, embed_tab, generate_tab
 from .context import ServerSettings, WebContext, session_of
 from .sessions import Sessions
@@ -47,8 +49,19 @@ def launch_options(settings: ServerSettings, sessions: Sessions) -> dict:
                 allowed_paths=[str(sessions.root), str(next(iter(bundled_examples().values())).parent)])
 
 
+def check_port(host: str, port: int) -> None:
+    """One-line error, before anything loads, when the address cannot be listened on."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise WplusError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --port "
+                         "or --host") from None
+
+
 def serve(model: ModelOptions, settings: ServerSettings = ServerSettings()) -> None:
     """Load the generator, serve until Ctrl-C or SIGTERM, then delete every session's files."""
+    check_port(settings.host, settings.port)
     demo, sessions = build_app(Workspace.open(model), settings)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM: close cleanly, as Ctrl-C
     try:
