@@ -43,11 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _glue_negative_values(argv: list[str]) -> list[str]:
     """`--sweep -3:3` -> `--sweep=-3:3`: argparse would take '-3:3' for an option."""
-    out = list(argv)
-    for i in range(len(out) - 1):
-        if out[i] == "--sweep" and out[i + 1].startswith("-"):
-            out[i:i + 2] = [f"--sweep={out[i + 1]}", ""]
-    return [a for a in out if a != ""]
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--sweep" and arg.startswith("-"):
+            out[-1] = f"--sweep={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
