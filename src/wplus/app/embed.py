@@ -19,6 +19,7 @@ from ..inversion import EmbedResult, Snapshots, StepState, StopEmbedding, embed
 from ..io.align import paste_back
 from ..io.images import LoadedImage, find_images, image_grid, read_rgb, save_image, to_uint8
 from ..io.latents import save_latents
+from ..io.masks import load_mask
 from ..io.video import write_video
 from .events import BatchFinished, BatchStarted, EventSink, StepDone, ignore
 from .inputs import load_inputs, unique_stems
@@ -37,6 +38,7 @@ class EmbedJob:
     largest: bool = False  # with align: only the largest face per photo
     paste_back: bool = False  # with align: paste the reconstruction into the photo
     video: bool = False  # write an MP4 of the optimisation per image
+    mask: Path | None = None  # white = match, black = ignore; one mask for every input
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -90,6 +92,7 @@ def embed_files(ws: Workspace, job: EmbedJob, emit: EventSink = ignore,
     stems = unique_stems([item.name for item in loaded])
     meta = ws.run_meta(config, loss)
     outcome = EmbedFilesResult(skipped=len(skipped), space=config.space, loss_name=loss.name)
+    mask = load_mask(job.mask, ws.G.resolution) if job.mask else None
     batches = range(0, len(loaded), job.batch_size)
     for b, start in enumerate(batches):
         chunk = loaded[start:start + job.batch_size]
@@ -97,7 +100,7 @@ def embed_files(ws: Workspace, job: EmbedJob, emit: EventSink = ignore,
         snapshots = Snapshots(every=max(1, config.steps // 120)) if job.video else None
         emit(BatchStarted(b, len(batches), len(chunk), config.steps))
         callbacks = [_reporter(b, emit, stop)] + ([snapshots] if snapshots else [])
-        result = embed(ws.G, targets, config, loss=loss, callbacks=callbacks)
+        result = embed(ws.G, targets, config, loss=loss, callbacks=callbacks, masks=mask)
         emit(BatchFinished(b, len(batches)))
         for i, item in enumerate(chunk):
             if torch.isfinite(result.loss[i]):  # else stopped before its first step

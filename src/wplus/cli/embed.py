@@ -21,12 +21,13 @@ def add_parser(sub) -> None:
     p.add_argument("--align", action="store_true", help="detect and FFHQ-align faces first (MTCNN)")
     p.add_argument("--largest", action="store_true", help="with --align: only the largest face per photo")
     p.add_argument("--paste-back", action="store_true", help="with --align: paste reconstructions into the photo")
+    p.add_argument("--mask", help="image: white = pixels to match, black = ignore (any size; resized like the inputs)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     job = EmbedJob(args.inputs, Path(args.out), embed_options(args), args.batch_size, args.align, args.largest,
-                   args.paste_back, args.video)
+                   args.paste_back, args.video, Path(args.mask) if args.mask else None)
     ws = open_workspace(args)
     progress = ConsoleProgress()
     try:

@@ -76,9 +76,20 @@ def check_images(G: Generator, images: torch.Tensor) -> None:
                          f"generator, got {list(images.shape)} (use wplus.load_image to resize)")
 
 
+def check_masks(masks: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+    """Masks [N or 1, 1, R, R] in [0, 1] on the images' device, each with something to match."""
+    n, _, h, w = images.shape
+    if masks.ndim != 4 or masks.shape[1] != 1 or masks.shape[0] not in (1, n) or tuple(masks.shape[2:]) != (h, w):
+        raise WplusError(f"masks must have shape [{n} or 1, 1, {h}, {w}], got {list(masks.shape)}")
+    masks = masks.to(images).clamp(0, 1)
+    if (masks.flatten(1).sum(1) == 0).any():
+        raise WplusError("a mask is empty (all black): white marks the pixels to match, black the ones to ignore")
+    return masks.expand(n, -1, -1, -1)
+
+
 def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None, *,
           loss: str | EmbeddingLoss | None = None, callbacks: Sequence[Callback] = (),
-          seeds: list[int] | None = None, **overrides) -> EmbedResult:
+          seeds: list[int] | None = None, masks: torch.Tensor | None = None, **overrides) -> EmbedResult:
     """Embed `images` into `G`'s latent space (Image2StyleGAN: Adam on the latent code).
 
     Args:
@@ -90,9 +101,12 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
         callbacks: called after each step with a `StepState`; one may raise `StopEmbedding`
             to end the run early, keeping the best so far (as Ctrl-C does).
         seeds: per-image seeds for random init (default: derived from image content).
+        masks: per-pixel loss weights in [0, 1] (1 = match this pixel, 0 = ignore it, e.g. a
+            hole to inpaint), one per image or one for all; every loss term is weighted.
 
     Shape:
-        images: [N, 3, R, R]; result.latents: [N, num_ws, w_dim]; result.images: [N, 3, R, R].
+        images: [N, 3, R, R]; masks: [N or 1, 1, R, R]; result.latents: [N, num_ws, w_dim];
+        result.images: [N, 3, R, R].
 
     Returns:
         An `EmbedResult` with each image's best latent, its render, loss and PSNR. A loss
@@ -114,6 +128,7 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     if device.type == "cpu":
         keep_freed_memory()
     images = images.to(device)
+    masks = check_masks(masks, images) if masks is not None else None
     if loss is None:
         loss = build_loss(config.loss, mse_weight=config.mse_weight, perceptual_weight=config.perceptual_weight,
                           perceptual_resolution=config.perceptual_resolution)
@@ -122,10 +137,11 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     seeds = seeds if seeds is not None else image_seeds(images, config.seed)
     param = space.init(G, config.init, seeds).requires_grad_(True)
     best = BestSoFar.start(param, images)
+    prepared = loss.prepare(images, masks)
     history: dict[str, list[list[float]]] = {"loss": [], "psnr": []}
     interrupted, error = False, None
     try:
-        _optimise(G, space, param, loss, images, config, callbacks, history, best)
+        _optimise(G, space, param, loss, prepared, config, callbacks, history, best)
     except (KeyboardInterrupt, StopEmbedding):  # keep what was computed; the caller decides
         interrupted = True
     except NonFiniteLoss as exc:
@@ -143,11 +159,12 @@ class NonFiniteLoss(WplusError):
 
 
 def _optimise(G: Generator, space: LatentSpace, param: torch.Tensor, loss: EmbeddingLoss,
-              images: torch.Tensor, config: EmbedConfig, callbacks: Sequence[Callback],
+              prepared: dict, config: EmbedConfig, callbacks: Sequence[Callback],
               history: dict[str, list[list[float]]], best: BestSoFar) -> None:
-    """The Adam loop: updates `best` and appends to `history` after every step."""
+    """The Adam loop: updates `best` and appends to `history` after every step (PSNR over
+    the whole image, masks or not)."""
     opt = torch.optim.Adam([param], lr=config.lr, betas=config.betas, eps=config.eps)
-    prepared = loss.prepare(images)
+    images = prepared["target"]
     last_improvement, reference = 0, best.loss.clone()
     for step in range(config.steps):
         ws = space.to_ws(G, param)

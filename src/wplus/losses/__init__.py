@@ -10,13 +10,13 @@ import torch
 from ..errors import WplusError
 from ..models.vgg16 import VGGWeightsNotFound, load_vgg16
 from .perceptual import I2S_LAYERS, PerceptualDistance
-from .pixel import mse, psnr
+from .pixel import masked_mse, mse, psnr
 from .ssim import ms_ssim_per_image
 
 LossKind = Literal["auto", "i2s", "mse", "perceptual", "mse+msssim"]
 LOSS_KINDS: tuple[str, ...] = get_args(LossKind)
 
-__all__ = ["EmbeddingLoss", "build_loss", "LOSS_KINDS", "LossKind", "mse", "psnr", "ms_ssim_per_image",
+__all__ = ["EmbeddingLoss", "build_loss", "LOSS_KINDS", "LossKind", "mse", "masked_mse", "psnr", "ms_ssim_per_image",
            "PerceptualDistance", "I2S_LAYERS"]
 
 
@@ -31,22 +31,30 @@ class EmbeddingLoss:
     perceptual: PerceptualDistance | None = None
     warning: str | None = None  # one line, set when 'auto' fell back to a loss without VGG16
 
-    def prepare(self, target: torch.Tensor) -> dict[str, Any]:
-        """Precompute what depends on the target only (its VGG features), once per embedding."""
-        state: dict[str, Any] = {"target": target}
+    def prepare(self, target: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, Any]:
+        """Precompute what depends on the target only (its VGG features), once per embedding.
+        `mask` [N, 1, H, W] in [0, 1] weights every term (0 = ignore that pixel)."""
+        state: dict[str, Any] = {"target": target, "mask": mask}
         if self.perceptual is not None and self.perceptual_weight:
             with torch.no_grad():
                 state["features"] = self.perceptual.features(target)
         return state
 
     def __call__(self, images: torch.Tensor, state: dict[str, Any]) -> torch.Tensor:
-        target = state["target"]
-        loss = self.mse_weight * mse(images, target) if self.mse_weight else images.new_zeros(len(images))
+        target, mask = state["target"], state.get("mask")
+        loss = images.new_zeros(len(images))
+        if self.mse_weight:
+            loss = loss + self.mse_weight * (mse(images, target) if mask is None else masked_mse(images, target, mask))
+        # With a mask, the windowed terms see the ignored pixels taken from the target: they
+        # match exactly there, so those pixels neither add to the loss nor get a gradient
+        # (VGG and SSIM windows reach across the mask's edge); VGG features are also compared
+        # with the mask's weights.
+        seen = images if mask is None else mask * images + (1 - mask) * target
         if "features" in state:
             loss = loss + self.perceptual_weight * PerceptualDistance.distance(
-                self.perceptual.features(images), state["features"])
+                self.perceptual.features(seen), state["features"], mask)
         if self.msssim_weight:
-            loss = loss + self.msssim_weight * (1 - ms_ssim_per_image(images, target))
+            loss = loss + self.msssim_weight * (1 - ms_ssim_per_image(seen, target))
         return loss
 
     def to(self, device: torch.device | str) -> "EmbeddingLoss":

@@ -36,8 +36,19 @@ class PerceptualDistance(nn.Module):
         return self.vgg(x, self.layers)
 
     @staticmethod
-    def distance(feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> torch.Tensor:
-        return sum((fx - fy).square().flatten(1).mean(1) for fx, fy in zip(feats_x, feats_y))
+    def distance(feats_x: list[torch.Tensor], feats_y: list[torch.Tensor],
+                 mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Sum over layers of the mean squared feature difference; with `mask` [N, 1, H, W]
+        (any H, W), each layer's mean is weighted by the mask area-resized to that layer."""
+        total = 0
+        for fx, fy in zip(feats_x, feats_y):
+            diff = (fx - fy).square()
+            if mask is None:
+                total = total + diff.flatten(1).mean(1)
+            else:
+                weights = F.interpolate(mask, size=fx.shape[-2:], mode="area").expand_as(diff)
+                total = total + (diff * weights).flatten(1).sum(1) / weights.flatten(1).sum(1).clamp_min(1e-12)
+        return total
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.distance(self.features(x), self.features(y))
