@@ -86,3 +86,23 @@ def test_inpaint_keeps_the_photo_and_fills_the_holes_from_the_render(tmp_path):
     assert (filled - photo)[..., keep].abs().max() <= 1.01 / 127.5
     assert (filled - render)[..., ~keep].abs().max() <= 1.01 / 127.5
     assert (render - photo)[..., keep].square().mean() < 0.01  # the render fits the kept pixels
+
+
+def test_inpaint_study_rows_and_helpers(tmp_path):
+    from wplus.experiments.inpaint import blur_fill, centred_hole
+    for fraction in (0.1, 0.25, 0.4):
+        assert abs(float(1 - centred_hole(64, fraction).mean()) - fraction) < 0.02
+    mask = centred_hole(32, 0.25)
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    filled = blur_fill(images, mask, sigma=2.0)
+    assert torch.equal(filled * mask, images * mask) and not torch.equal(filled, images)
+    gen = str(save_generator(make_generator(), tmp_path / "g.safetensors"))
+    assert main(["experiment", "inpaint", "--generator", gen, "--steps", "40", "--loss", "mse",
+                 "--out", str(tmp_path / "r")]) == 0
+    import csv
+    with open(tmp_path / "r" / "inpaint.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["hole"], r["targets"]) for r in rows] == [
+        (h, t) for h in ("10 %", "25 %", "40 %") for t in ("3 model samples", "photo (astronaut)")]
+    assert all(np.isfinite(float(r[c])) for r in rows for c in list(r)[2:])
+    assert (tmp_path / "r" / "inpaint.png").stat().st_size > 0

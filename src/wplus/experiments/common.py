@@ -37,9 +37,9 @@ class Context:
     groups: dict[str, list[int]] = field(default_factory=dict)  # table rows per group of targets
 
     def embed(self, images: torch.Tensor | None = None, G: Generator | None = None,
-              loss: EmbeddingLoss | None = None, **overrides) -> EmbedResult:
+              loss: EmbeddingLoss | None = None, masks: torch.Tensor | None = None, **overrides) -> EmbedResult:
         return embed(G or self.G, self.images if images is None else images,
-                     replace(self.config, **overrides), loss=loss or self.loss)
+                     replace(self.config, **overrides), loss=loss or self.loss, masks=masks)
 
 
 @dataclass
