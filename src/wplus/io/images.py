@@ -13,6 +13,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import WplusError
+from ..files import write_atomically
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 #: Refuse images with more pixels than this (decompression-bomb guard), ~ 16k x 8k.
@@ -174,10 +175,7 @@ def save_image(image: torch.Tensor, path: str | Path) -> Path:
     """Save one [3, H, W] or [1, 3, H, W] image in [-1, 1] as PNG/JPEG (by suffix)."""
     path = Path(path)
     array = to_uint8(image if image.ndim == 4 else image[None])[0]
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    Image.fromarray(array).save(tmp)
-    tmp.replace(path)
-    return path
+    return write_atomically(path, lambda tmp: Image.fromarray(array).save(tmp), path.suffix)
 
 
 def image_grid(images: torch.Tensor, columns: int | None = None) -> torch.Tensor:

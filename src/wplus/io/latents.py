@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import WplusError
+from ..files import write_atomically
 
 
 def save_latents(path: str | Path, w: torch.Tensor, meta: dict | None = None,
@@ -39,10 +40,7 @@ def save_latents(path: str | Path, w: torch.Tensor, meta: dict | None = None,
     for key, value in arrays.items():
         data[key] = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
     data["meta"] = np.array(json.dumps(meta or {}, sort_keys=True, default=str))
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, **data)
-    tmp.replace(path)
-    return path
+    return write_atomically(path, lambda tmp: np.savez(tmp, **data), ".npz")
 
 
 def load_latents(path: str | Path) -> tuple[torch.Tensor, dict]:
