@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import WplusError
-from ..io.align import align
-from ..io.images import ImageLoadError, find_images, read_rgb
-from .events import EventSink, FacesFound, Notice, ignore
-from .inputs import face_name
+from ..io.images import ImageLoadError, find_images
+from .events import EventSink, Notice, ignore
+from .inputs import face_name, faces_in
 
 
 @dataclass
@@ -29,14 +28,9 @@ def align_files(inputs: list[str | Path], out: Path, size: int = 1024, largest: 
     result = AlignResult(inputs=len(paths))
     for path in paths:
         try:
-            found = align(read_rgb(path), size=size, largest=largest)
+            found = faces_in(path, size, largest, emit)
         except ImageLoadError as exc:
             emit(Notice("skipped", str(exc)))
-            result.skipped += 1
-            continue
-        emit(FacesFound(path, [tuple(map(float, f.box)) for f, _ in found], [float(f.probability) for f, _ in found]))
-        if not found:
-            emit(Notice("skipped", f"{path}: no face found"))
             result.skipped += 1
             continue
         for k, (_, alignment) in enumerate(found):

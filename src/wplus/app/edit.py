@@ -43,7 +43,7 @@ class EditSources:
                 return code_for(ws.G, spec, config, None, self.cache_dir)
             loss = ws.embedding(self.options, ignore if warned else emit)[1]
             warned.append(True)
-            return code_for(ws.G, spec, config, loss, self.cache_dir)
+            return code_for(ws.G, spec, config, loss, self.cache_dir, ws.fingerprint)
         return code
 
 

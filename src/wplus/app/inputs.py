@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import WplusError
-from ..io.align import align
+from ..io.align import Alignment, align
 from ..io.images import (
     IMAGE_SUFFIXES,
     ImageLoadError,
@@ -20,6 +20,7 @@ from ..io.images import (
     to_generator_input,
     to_uint8,
 )
+from ..io.mtcnn import Face
 from .events import EventSink, FacesFound, Notice, ignore
 
 
@@ -28,13 +29,20 @@ def face_name(path: Path, index: int, count: int) -> str:
     return path.stem if count == 1 else f"{path.stem}_face{index}"
 
 
-def aligned_faces(path: Path, size: int, largest: bool, emit: EventSink = ignore) -> list[LoadedImage]:
-    """Every face in the photo at `path`, FFHQ-aligned to `size` px; ImageLoadError when none."""
+def faces_in(path: Path, size: int, largest: bool, emit: EventSink = ignore) -> list[tuple[Face, Alignment]]:
+    """Detect and FFHQ-align every face in the photo at `path` (emitting `FacesFound`);
+    ImageLoadError when the file is unreadable or has no face."""
     found = align(read_rgb(path), size=size, largest=largest)
     emit(FacesFound(path, [tuple(map(float, face.box)) for face, _ in found],
                     [float(face.probability) for face, _ in found]))
     if not found:
         raise ImageLoadError(f"{path}: no face found")
+    return found
+
+
+def aligned_faces(path: Path, size: int, largest: bool, emit: EventSink = ignore) -> list[LoadedImage]:
+    """Every face in the photo at `path`, FFHQ-aligned to `size` px; ImageLoadError when none."""
+    found = faces_in(path, size, largest, emit)
     items = []
     for k, (face, alignment) in enumerate(found):
         tensor, _ = to_generator_input(np.asarray(alignment.image, dtype=np.float64), size)

@@ -81,11 +81,12 @@ def directions_for(ws: Workspace, path: str | Path | None = None) -> DirectionSe
     checked against the generator (w_dim, num_ws)."""
     if path is None:
         shipped = default_directions_path()
-        if not shipped.is_file() or load_directions(shipped).fingerprint != ws.fingerprint:
+        dirs = load_directions(shipped) if shipped.is_file() else None
+        if dirs is None or dirs.fingerprint != ws.fingerprint:
             raise WplusError("no directions ship for this generator: make some with `wplus directions compute "
                              "ganspace --out dirs.safetensors` and pass --directions dirs.safetensors")
-        path = shipped
-    dirs = load_directions(path)
+    else:
+        dirs = load_directions(path)
     dirs.check_fits(ws.G.w_dim, ws.G.num_ws)
     return dirs
 

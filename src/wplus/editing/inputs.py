@@ -31,10 +31,10 @@ def split_selector(spec: str | Path) -> tuple[Path, int]:
 
 
 def code_for(G: Generator, path: str | Path, config: EmbedConfig, loss: EmbeddingLoss | None,
-             cache_dir: Path | None = None) -> torch.Tensor:
+             cache_dir: Path | None = None, fingerprint: str | None = None) -> torch.Tensor:
     """W+ code [1, num_ws, w_dim] for `path`: a latent file (its first code, or code K with
     `file.npz:K`), or an image, embedded (cached by image bytes, generator fingerprint and
-    settings)."""
+    settings). `fingerprint`: `G.fingerprint()` when the caller has it already."""
     path, index = split_selector(path)
     if not path.is_file():
         raise WplusError(f"{path}: no such file")
@@ -45,7 +45,8 @@ def code_for(G: Generator, path: str | Path, config: EmbedConfig, loss: Embeddin
         return fit_latents(w[index:index + 1], G.num_ws, G.w_dim, str(path)).to(G.w_avg.device)
     if index:
         raise WplusError(f"{path}: ':{index}' selects a code of a latent file (.npz, .pt), not of an image")
-    key = hashlib.sha256(path.read_bytes() + G.fingerprint().encode()
+    fingerprint = fingerprint or G.fingerprint()
+    key = hashlib.sha256(path.read_bytes() + fingerprint.encode()
                          + json.dumps(config.to_dict(), sort_keys=True).encode() + loss.name.encode()).hexdigest()[:24]
     cache = (cache_dir or default_cache_dir()) / f"{key}.npz"
     if cache.is_file():
@@ -53,5 +54,5 @@ def code_for(G: Generator, path: str | Path, config: EmbedConfig, loss: Embeddin
     image = load_image(path, G.resolution)
     result = embed(G, image.tensor, config, loss=loss)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    save_latents(cache, result.latents, {"source": str(path), "generator_sha": G.fingerprint()})
+    save_latents(cache, result.latents, {"source": str(path), "generator_sha": fingerprint})
     return result.latents
