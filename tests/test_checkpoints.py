@@ -1,6 +1,7 @@
 """Foreign checkpoints: fake files of each format, checked against reference forward passes
 computed here from the raw tensors with each format's documented equations."""
 import argparse
+import dataclasses
 import math
 import os
 import pickle
@@ -72,7 +73,8 @@ def nvidia_layer(x, w, sd, p, up, clamp=None):
         outs.append(y)
     y = torch.cat(outs) + sd[p + "noise_const"] * sd[p + "noise_strength"]
     y = F.leaky_relu(y + sd[p + "bias"][None, :, None, None], 0.2) * SQRT2
-    return y.clamp(-clamp * SQRT2, clamp * SQRT2) if clamp else y
+    # bias_act: bias, activation, activation gain sqrt(2), then clamp at conv_clamp * gain (1).
+    return y.clamp(-clamp, clamp) if clamp else y
 
 
 def nvidia_torgb(x, w, sd, p, clamp=None):
@@ -83,15 +85,17 @@ def nvidia_torgb(x, w, sd, p, clamp=None):
     return y.clamp(-clamp, clamp) if clamp else y
 
 
-def nvidia_synthesis(sd, ws, resolutions, clamp):
+def nvidia_synthesis(sd, ws, resolutions, clamp, layer_clamp=None):
+    """`layer_clamp` (default `clamp`) overrides the conv layers' clamp, to model other rules."""
+    layer_clamp = clamp if layer_clamp is None else layer_clamp
     x = sd["synthesis.b4.const"][None].repeat(len(ws), 1, 1, 1)
     img, idx = None, 0
     for res in resolutions:
         p = f"synthesis.b{res}."
         if res > 4:
-            x = nvidia_layer(x, ws[:, idx], sd, p + "conv0.", True, clamp)
+            x = nvidia_layer(x, ws[:, idx], sd, p + "conv0.", True, layer_clamp)
             idx += 1
-        x = nvidia_layer(x, ws[:, idx], sd, p + "conv1.", False, clamp)
+        x = nvidia_layer(x, ws[:, idx], sd, p + "conv1.", False, layer_clamp)
         y = nvidia_torgb(x, ws[:, idx + 1], sd, p + "torgb.", clamp)
         img = y if img is None else fir_up(img) + y
         idx += 1
@@ -117,6 +121,21 @@ def test_nvidia_pt_pickle_loads_without_running_its_code(G0, tmp_path, monkeypat
         x = F.leaky_relu(x @ (sd[f"mapping.fc{i}.weight"] * lr / math.sqrt(x.shape[1])).t()
                          + sd[f"mapping.fc{i}.bias"] * lr, 0.2) * SQRT2
     assert torch.allclose(G1.mapping(z)[:, 0], x, atol=1e-5)
+
+
+def test_small_conv_clamp_matches_bias_act(G0, tmp_path, monkeypatch):
+    """conv_clamp 0.5 clips most activations: the render equals NVIDIA's bias_act rule (clamp
+    after the sqrt(2) gain) and differs from clamping at conv_clamp * sqrt(2)."""
+    G = make_generator(dataclasses.replace(CFG, conv_clamp=0.5), seed=7, rgb_gain=1.0)
+    G1 = load_generator(nvidia_pt_pickle(G, tmp_path / "clamp.pkl", tmp_path / "m", monkeypatch))
+    assert G1.config.conv_clamp == 0.5
+    ws = _ws(G1)
+    sd = {k: v.float() for k, v in G.state_dict().items()}
+    img = G1.synthesis(ws)
+    ref = nvidia_synthesis(sd, ws, G1.synthesis.resolutions, 0.5)
+    assert (img - ref).abs().max() <= 1e-4
+    old = nvidia_synthesis(sd, ws, G1.synthesis.resolutions, 0.5, layer_clamp=0.5 * SQRT2)
+    assert (img - old).abs().max() > 0.1
 
 
 def test_convert_gives_identical_generator(G0, tmp_path, monkeypatch, capsys):

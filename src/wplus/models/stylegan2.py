@@ -207,9 +207,8 @@ class SynthesisLayer(nn.Module):
         if noise is not None:
             x = x + noise.to(x.dtype) * (self.noise_strength * SQRT2).to(x.dtype)
         x = F.leaky_relu(x, 0.2)
-        if self.conv_clamp is not None:
-            c = self.conv_clamp * SQRT2
-            x = x.clamp(-c, c)
+        if self.conv_clamp is not None:  # NVIDIA's bias_act: gain first, then clamp at conv_clamp
+            x = x.clamp(-self.conv_clamp, self.conv_clamp)
         return x
 
 
