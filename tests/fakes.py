@@ -148,13 +148,18 @@ def tf_variables(G: Generator) -> dict[str, torch.Tensor]:
     return out
 
 
-def nvidia_tf_pickle(G: Generator, path: Path, monkeypatch) -> Path:
+def nvidia_tf_pickle_modules(monkeypatch) -> None:
+    """Make `_TFNetwork` pickle as `dnnlib.tflib.network.Network`."""
     mod = types.ModuleType("dnnlib.tflib.network")
     _TFNetwork.__module__, _TFNetwork.__qualname__ = "dnnlib.tflib.network", "Network"
     mod.Network = _TFNetwork
     for name in ("dnnlib", "dnnlib.tflib"):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "dnnlib.tflib.network", mod)
+
+
+def nvidia_tf_pickle(G: Generator, path: Path, monkeypatch) -> Path:
+    nvidia_tf_pickle_modules(monkeypatch)
     v = {k: t.numpy().copy() for k, t in tf_variables(G).items()}
     split = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]
     mapping = _TFNetwork("G_mapping", split("mapping/"), {}, {})
@@ -199,3 +204,51 @@ def rosinality_state(G: Generator) -> dict[str, torch.Tensor]:
                 if name == "conv0":
                     out[r + "conv.blur.kernel"] = blur.clone()
     return out
+
+
+# --- NVIDIA TensorFlow StyleGAN (v1) ---------------------------------------------------
+def tf_v1_variables(G, fused_scale="auto") -> dict[str, torch.Tensor]:
+    """Gs.vars of a TF StyleGAN (v1) `G_style` (NVIDIA's names and layouts) from a wplus
+    StyleGAN1Generator: dense [in, out], conv [k, k, in, out], StyleMod [w_dim, 2C]; a fused
+    up-sampling conv (transposed conv of the stored kernel) stores the kernel flipped."""
+    sd, cfg, out = G.state_dict(), G.config, {"lod": torch.zeros(()), "dlatent_avg": G.state_dict()["mapping.w_avg"]}
+    for i in range(cfg.mapping_layers):
+        out[f"G_mapping/Dense{i}/weight"] = sd[f"mapping.fc{i}.weight"].t()
+        out[f"G_mapping/Dense{i}/bias"] = sd[f"mapping.fc{i}.bias"]
+    syn = {"lod": torch.zeros(()), "4x4/Const/const": sd["synthesis.b4.const"][None]}
+    for i, res in enumerate(G.synthesis.resolutions):
+        for j, scope in enumerate(("Const", "Conv") if res == 4 else ("Conv0_up", "Conv1")):
+            p, t = f"synthesis.b{res}.layer{j}.", f"{res}x{res}/{scope}/"
+            if scope != "Const":
+                w = sd[p + "weight"].permute(2, 3, 1, 0)
+                fused = scope == "Conv0_up" and (fused_scale is True or (fused_scale == "auto" and res >= 128))
+                syn[t + "weight"] = w.flip([0, 1]) if fused else w
+            syn[t + "Noise/weight"] = sd[p + "noise_strength"]
+            syn[t + "bias"] = sd[p + "bias"]
+            syn[t + "StyleMod/weight"] = sd[p + "affine.weight"].t()
+            syn[t + "StyleMod/bias"] = sd[p + "affine.bias"]
+            syn[f"noise{2 * i + j}"] = sd[p + "noise_const"][None, None]
+        lod = len(G.synthesis.resolutions) - 1 - i
+        channels = sd[f"synthesis.b{res}.layer1.bias"].shape[0]
+        syn[f"ToRGB_lod{lod}/weight"] = (sd["synthesis.torgb.weight"].t()[None, None] if lod == 0
+                                         else torch.randn(1, 1, channels, 3))
+        syn[f"ToRGB_lod{lod}/bias"] = sd["synthesis.torgb.bias"] if lod == 0 else torch.randn(3)
+    out.update({f"G_synthesis/{k}": v for k, v in syn.items()})
+    return out
+
+
+def nvidia_tf_v1_pickle(G, path: Path, monkeypatch, *, fused_scale="auto", variables=None) -> Path:
+    """karras2019stylegan-*.pkl layout: (G, D, Gs), Gs = G_style with components
+    {'mapping': G_mapping, 'synthesis': G_synthesis}; `variables` overrides Gs.vars."""
+    nvidia_tf_pickle_modules(monkeypatch)
+    v = {k: t.numpy().copy() for k, t in (variables or tf_v1_variables(G, fused_scale)).items()}
+    own = lambda prefix: [(k[len(prefix):], a) for k, a in v.items() if k.startswith(prefix)]
+    kwargs = {"resolution": G.resolution, "num_channels": 3, "fused_scale": fused_scale, "structure": "auto"}
+    mapping = _TFNetwork("G_mapping", own("G_mapping/"), {}, dict(kwargs, dlatent_broadcast=G.num_ws))
+    synthesis = _TFNetwork("G_synthesis", own("G_synthesis/"), {}, kwargs)
+    Gs = _TFNetwork("G", [(k, a) for k, a in v.items() if "/" not in k],
+                    {"synthesis": synthesis, "mapping": mapping}, dict(kwargs, truncation_psi=0.7))
+    Gs.state["build_func_name"] = "G_style"
+    D = _TFNetwork("D", [("4x4/Dense0/weight", torch.zeros(2, 2).numpy())], {}, {})
+    path.write_bytes(pickle.dumps((Gs, D, Gs), protocol=3))
+    return path

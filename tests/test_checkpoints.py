@@ -316,7 +316,7 @@ def test_broken_files_give_one_line_errors(G0, tmp_path, monkeypatch):
     Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(jpeg, format="JPEG")
     torch.save({"model": torch.zeros(1)}, tmp_path / "other.pt")
     for path, match in [(truncated, "truncated or corrupt"), (jpeg, "unrecognised generator format"),
-                        (tmp_path / "other.pt", "no known StyleGAN2 generator")]:
+                        (tmp_path / "other.pt", "no known StyleGAN generator")]:
         with pytest.raises(WplusError, match=match) as info:
             load_generator(path)
         assert "\n" not in str(info.value) and path.name in str(info.value)

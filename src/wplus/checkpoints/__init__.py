@@ -11,9 +11,9 @@ import torch
 
 from ..errors import WplusError
 from ..files import sha256_file
+from ..models.base import FamilyConfig, GeneratorBase, Provenance
 from ..models.registry import random_default_generator, shipped_weights
-from ..models.stylegan2 import Generator, GeneratorConfig, Provenance
-from . import nvidia_pt, nvidia_tf, rosinality
+from . import nvidia_pt, nvidia_pt_v3, nvidia_tf, nvidia_tf_v1, rosinality
 from .native import NATIVE_FORMAT, build_generator, is_native, load_native, read_native, save_generator
 from .safe_pickle import UnsafePickleError, restricted_load
 
@@ -30,12 +30,14 @@ class CheckpointFormat:
 
     name: str
     detect: Callable[[Any], bool]
-    convert: Callable[[Any, str], tuple[GeneratorConfig, dict[str, torch.Tensor]]]
+    convert: Callable[[Any, str], tuple[FamilyConfig, dict[str, torch.Tensor]]]
 
 
 #: Foreign formats, tried in order on the object read from a torch file or NVIDIA pickle.
 FORMATS = [
+    CheckpointFormat(nvidia_pt_v3.FORMAT, nvidia_pt_v3.is_nvidia_pt_v3, nvidia_pt_v3.convert),
     CheckpointFormat(nvidia_pt.FORMAT, nvidia_pt.is_nvidia_pt, nvidia_pt.convert),
+    CheckpointFormat(nvidia_tf_v1.FORMAT, nvidia_tf_v1.is_nvidia_tf_v1, nvidia_tf_v1.convert),
     CheckpointFormat(nvidia_tf.FORMAT, nvidia_tf.is_nvidia_tf, nvidia_tf.convert),
     CheckpointFormat(rosinality.FORMAT, rosinality.is_rosinality, rosinality.convert),
 ]
@@ -51,7 +53,7 @@ def _torch_load(path: Path) -> dict:
         raise WplusError(f"{path}: truncated or corrupt torch file ({type(exc).__name__})") from None
 
 
-def read_checkpoint(path: str | Path) -> tuple[str, GeneratorConfig, dict[str, torch.Tensor]]:
+def read_checkpoint(path: str | Path) -> tuple[str, FamilyConfig, dict[str, torch.Tensor]]:
     """Recognise a generator file by content; return (format, config, wplus state_dict).
 
     Never executes code from the file: safetensors, `torch.load(weights_only=True)`, or the
@@ -71,19 +73,19 @@ def read_checkpoint(path: str | Path) -> tuple[str, GeneratorConfig, dict[str, t
             data = _torch_load(path)
     else:
         raise WplusError(f"{path}: unrecognised generator format (not safetensors, a torch file or "
-                         "a pickle); supported: wplus .safetensors, NVIDIA .pkl (PyTorch or TF "
-                         "StyleGAN2), rosinality .pt")
+                         "a pickle); supported: wplus .safetensors, NVIDIA .pkl (StyleGAN2/3 PyTorch, "
+                         "StyleGAN/StyleGAN2 TF), rosinality .pt")
     for fmt in FORMATS:
         if fmt.detect(data):
             cfg, sd = fmt.convert(data, what)
             return fmt.name, cfg, sd
     kind = type(data).__name__
     keys = sorted(map(str, data))[:6] if isinstance(data, dict) else []
-    raise WplusError(f"{path}: a {kind} {keys if keys else ''} that holds no known StyleGAN2 "
+    raise WplusError(f"{path}: a {kind} {keys if keys else ''} that holds no known StyleGAN "
                      "generator (expected G_ema, g_ema or a TF (G, D, Gs) tuple)")
 
 
-def _load_default() -> Generator:
+def _load_default() -> GeneratorBase:
     shipped = shipped_weights()
     if shipped is None:
         return random_default_generator()
@@ -95,17 +97,18 @@ def _load_default() -> Generator:
     return load_native(path, Provenance(f"default: {path.name} (sha256 {expected[:12]})", DEFAULT_FORMAT))
 
 
-def load_generator(spec: str | Path | None = None, device: str | torch.device = "cpu") -> Generator:
+def load_generator(spec: str | Path | None = None, device: str | torch.device = "cpu") -> GeneratorBase:
     """Load a generator, recognising the file's format by its content (never running code from it).
 
     Args:
         spec: `None` or `"default"` for the embedded default model; else a path to a wplus
-            `.safetensors`, an NVIDIA stylegan2-ada-pytorch / TF StyleGAN2 `.pkl` or a
-            rosinality `.pt`.
+            `.safetensors`, an NVIDIA `.pkl` (stylegan2-ada-pytorch / stylegan3 StyleGAN2 and
+            StyleGAN3, TF StyleGAN (v1) and StyleGAN2) or a rosinality `.pt`.
         device: where the generator goes.
 
     Returns:
-        A `Generator` in eval mode with gradients disabled, its `provenance` (source, format)
+        A generator (StyleGAN, StyleGAN2 or StyleGAN3: same interface) in eval mode with
+        gradients disabled, its `provenance` (source, format)
         set; `w_avg` estimated from 10 000 z when the file has none.
 
     Example:

@@ -1,4 +1,5 @@
-"""wplus native format: `.safetensors` with the generator config as JSON in its metadata."""
+"""wplus native format: `.safetensors` with the generator config as JSON in its metadata
+(tagged with its family: StyleGAN, StyleGAN2 (untagged) or StyleGAN3)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,8 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import WplusError
 from ..files import write_atomically
-from ..models.stylegan2 import Generator, GeneratorConfig, Provenance
+from ..models.base import FamilyConfig, GeneratorBase, Provenance
+from ..models.families import config_from_json, make_generator
 
 CONFIG_KEY = "wplus_config"
 NATIVE_FORMAT = "wplus native .safetensors"
@@ -25,7 +27,7 @@ def is_native(path: Path) -> bool:
         return False
 
 
-def save_generator(G: Generator, path: str | Path, *, dtype: torch.dtype | None = None,
+def save_generator(G: GeneratorBase, path: str | Path, *, dtype: torch.dtype | None = None,
                    extra_metadata: dict[str, str] | None = None) -> Path:
     """Write `G`'s parameters and buffers (optionally cast, e.g. to fp16) with its config."""
     path = Path(path)
@@ -35,7 +37,7 @@ def save_generator(G: Generator, path: str | Path, *, dtype: torch.dtype | None 
     return write_atomically(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
-def read_native(path: str | Path) -> tuple[GeneratorConfig, dict[str, torch.Tensor], dict[str, str]]:
+def read_native(path: str | Path) -> tuple[FamilyConfig, dict[str, torch.Tensor], dict[str, str]]:
     """Return (config, state_dict, metadata) of a native file; one-line errors when it is broken."""
     path = Path(path)
     try:
@@ -49,17 +51,17 @@ def read_native(path: str | Path) -> tuple[GeneratorConfig, dict[str, torch.Tens
         raise WplusError(f"{path}: safetensors file without '{CONFIG_KEY}' metadata; "
                          "it was not written by wplus (convert it with `wplus convert`)")
     try:
-        cfg = GeneratorConfig.from_json(metadata[CONFIG_KEY])
+        cfg = config_from_json(metadata[CONFIG_KEY])
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise WplusError(f"{path}: invalid generator config in metadata ({exc})") from None
     return cfg, tensors, metadata
 
 
-def build_generator(cfg: GeneratorConfig, state_dict: dict[str, torch.Tensor],
-                    provenance: Provenance) -> Generator:
+def build_generator(cfg: FamilyConfig, state_dict: dict[str, torch.Tensor],
+                    provenance: Provenance) -> GeneratorBase:
     """Instantiate a generator and fill every parameter and buffer exactly (strict)."""
     source = provenance.source
-    G = Generator(cfg, provenance)
+    G = make_generator(cfg, provenance)
     expected = G.state_dict()
     missing = sorted(set(expected) - set(state_dict))
     unexpected = sorted(set(state_dict) - set(expected))
@@ -75,6 +77,6 @@ def build_generator(cfg: GeneratorConfig, state_dict: dict[str, torch.Tensor],
     return G.eval().requires_grad_(False)
 
 
-def load_native(path: str | Path, provenance: Provenance | None = None) -> Generator:
+def load_native(path: str | Path, provenance: Provenance | None = None) -> GeneratorBase:
     cfg, tensors, _ = read_native(path)
     return build_generator(cfg, tensors, provenance or Provenance(str(path), NATIVE_FORMAT))

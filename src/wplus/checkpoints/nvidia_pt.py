@@ -2,7 +2,7 @@
 
 Loaded with the restricted unpickler: networks arrive as `PersistentStub`s whose parameter
 names are already wplus' names; only the `resample_filter` buffers are dropped (checked to
-be the standard filter).
+be the standard filter). StyleGAN3 generators in the same kind of pickle: nvidia_pt_v3.
 """
 from __future__ import annotations
 
@@ -24,9 +24,6 @@ def convert(data: dict, what: str) -> tuple[GeneratorConfig, dict]:
         raise WplusError(f"{what}: the pickle has no generator (keys: {sorted(data)}); "
                          "a discriminator-only file cannot be embedded into")
     modules = net.modules()
-    names = {m.class_name for m in modules.values()}
-    if "SynthesisInput" in names:
-        raise WplusError(f"{what}: a StyleGAN3 (alias-free) generator; wplus supports StyleGAN2 only")
     if net.class_name != "Generator":
         raise WplusError(f"{what}: G_ema is a {net.class_name}, expected a StyleGAN2 Generator")
     if int(net.state.get("c_dim") or 0):

@@ -74,8 +74,6 @@ def _nvidia_names(params: dict) -> dict[str, torch.Tensor]:
 def convert(data: tuple, what: str) -> tuple[GeneratorConfig, dict]:
     Gs = data[2]
     params = Gs.params()
-    if any(re.match(r"(G_synthesis|synthesis)/4x4/Const/Noise", k) or k.startswith("G_mapping/") for k in params):
-        raise WplusError(f"{what}: a StyleGAN (v1) TF pickle; only StyleGAN2 is supported so far")
     if any(k.startswith("synthesis/ToRGB_lod") or "/Skip/" in k for k in params):
         raise WplusError(f"{what}: a StyleGAN2 'orig' or 'resnet' generator; only 'skip' is supported")
     if any(k.startswith("mapping/LabelEmbed") for k in params):

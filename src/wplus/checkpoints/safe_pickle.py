@@ -65,6 +65,25 @@ class TFNetworkStub:
         return out
 
 
+    def named_vars(self) -> dict[str, np.ndarray]:
+        """Variables named as NVIDIA's `Network.vars`: own ones, then `<component name>/<var>`
+        (e.g. `dlatent_avg`, `G_mapping/Dense0/weight`, `G_synthesis/4x4/Const/const`)."""
+        out = {name: np.asarray(value) for name, value in self.state.get("variables", [])}
+        for comp in (self.state.get("components") or {}).values():
+            if isinstance(comp, TFNetworkStub):
+                out.update({f"{comp.state.get('name', '?')}/{k}": v for k, v in comp.named_vars().items()})
+        return out
+
+    def all_static_kwargs(self) -> dict:
+        """`static_kwargs` of this network, completed by its components' (own ones win)."""
+        out: dict = {}
+        for comp in (self.state.get("components") or {}).values():
+            if isinstance(comp, TFNetworkStub):
+                out.update(comp.all_static_kwargs())
+        out.update(self.state.get("static_kwargs") or {})
+        return out
+
+
 class EasyDictStub(dict):
     """`dnnlib.util.EasyDict` (a dict with attribute access) without importing dnnlib."""
 

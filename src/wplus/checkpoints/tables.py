@@ -15,7 +15,9 @@ import numpy as np
 import torch
 
 from ..errors import WplusError
-from ..models.stylegan2 import Generator, GeneratorConfig, fir_kernel
+from ..models.base import FamilyConfig
+from ..models.families import make_generator
+from ..models.stylegan2 import GeneratorConfig, fir_kernel
 
 Rule = tuple[str, Callable[[torch.Tensor], torch.Tensor]]
 IDENTITY: Callable[[torch.Tensor], torch.Tensor] = lambda t: t
@@ -85,26 +87,30 @@ def check_fir_buffers(source: dict, what: str, suffixes: tuple[str, ...] = ("res
                 raise WplusError(f"{what}: {key} is not the [1,3,3,1] filter; unsupported generator")
 
 
+def fit_widths(channels: dict[int, int], what: str) -> tuple[int, int]:
+    """(channel_base, channel_max) with channels[res] == min(base // res, max) at every res."""
+    cmax = max(channels.values())
+    below = [ch * r for r, ch in channels.items() if ch < cmax]
+    base = min(below) if below else cmax * max(channels)
+    wrong = {r: ch for r, ch in channels.items() if min(base // r, cmax) != ch}
+    if wrong or sorted(channels) != [2 ** i for i in range(2, len(channels) + 2)]:
+        raise WplusError(f"{what}: channel widths {channels} do not follow min(base / res, max)")
+    return base, cmax
+
+
 def infer_config(sd: dict[str, torch.Tensor], what: str, **extra) -> GeneratorConfig:
-    """Generator config from NVIDIA-named tensors (+ `extra` fields such as conv_clamp)."""
+    """StyleGAN2 config from NVIDIA-named tensors (+ `extra` fields such as conv_clamp)."""
     fc = sorted(int(m.group(1)) for k in sd if (m := re.fullmatch(r"mapping\.fc(\d+)\.weight", k)))
     blocks = sorted(int(m.group(1)) for k in sd if (m := re.fullmatch(r"synthesis\.b(\d+)\.torgb\.weight", k)))
     if not fc or not blocks or fc != list(range(len(fc))):
         raise WplusError(f"{what}: no StyleGAN2 mapping/synthesis tensors found")
-    channels = {r: sd[f"synthesis.b{r}.conv1.weight"].shape[0] for r in blocks}
-    cmax = max(channels.values())
-    below = [ch * r for r, ch in channels.items() if ch < cmax]
-    base = min(below) if below else cmax * blocks[-1]
-    cfg = GeneratorConfig(resolution=blocks[-1], z_dim=sd["mapping.fc0.weight"].shape[1],
-                          w_dim=sd[f"mapping.fc{fc[-1]}.weight"].shape[0], channel_base=base,
-                          channel_max=cmax, mapping_layers=len(fc), **extra)
-    wrong = {r: ch for r, ch in channels.items() if cfg.channels(r) != ch}
-    if wrong or blocks != [2 ** i for i in range(2, len(blocks) + 2)]:
-        raise WplusError(f"{what}: channel widths {channels} do not follow min(base / res, max)")
-    return cfg
+    base, cmax = fit_widths({r: sd[f"synthesis.b{r}.conv1.weight"].shape[0] for r in blocks}, what)
+    return GeneratorConfig(resolution=blocks[-1], z_dim=sd["mapping.fc0.weight"].shape[1],
+                           w_dim=sd[f"mapping.fc{fc[-1]}.weight"].shape[0], channel_base=base,
+                           channel_max=cmax, mapping_layers=len(fc), **extra)
 
 
-def generator_targets(cfg: GeneratorConfig) -> list[str]:
-    """All state-dict names of wplus' generator for `cfg`, in order."""
+def generator_targets(cfg: FamilyConfig) -> list[str]:
+    """All state-dict names of wplus' generator for `cfg` (any family), in order."""
     with torch.device("meta"):
-        return list(Generator(cfg).state_dict())
+        return list(make_generator(cfg).state_dict())

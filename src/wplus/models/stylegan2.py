@@ -11,29 +11,28 @@ convolution per layer and batching raises throughput on CPU and GPU alike.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError, WplusError
-from ..seeds import z_block
+from .base import NOISE_MODES, FamilyConfig, GeneratorBase, Provenance, check_positive, truncate
+
+__all__ = ["GeneratorConfig", "Generator", "Provenance", "NOISE_MODES", "fir_kernel", "fir_filter", "upsample2d"]
 
 SQRT2 = math.sqrt(2.0)
-NOISE_MODES = ("const", "random", "none")
 
 
 @dataclass(frozen=True)
-class GeneratorConfig:
-    """Everything needed to rebuild a generator; saved as JSON beside its weights."""
+class GeneratorConfig(FamilyConfig):
+    """Everything needed to rebuild a StyleGAN2 generator; saved as JSON beside its weights."""
 
-    resolution: int = 64
-    z_dim: int = 512
-    w_dim: int = 512
+    family = "stylegan2"
+    tagged_json = False  # StyleGAN2 JSON carries no family tag (older files, same fingerprints)
+
     channel_base: int = 32768
     channel_max: int = 512
     mapping_layers: int = 8
@@ -42,12 +41,7 @@ class GeneratorConfig:
     conv_clamp: float | None = None
 
     def __post_init__(self) -> None:
-        res = self.resolution
-        if res < 4 or res & (res - 1):
-            raise ConfigError(f"resolution must be a power of two >= 4, got {res}")
-        for name in ("z_dim", "w_dim", "channel_base", "channel_max", "mapping_layers"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        check_positive(self, ("z_dim", "w_dim", "channel_base", "channel_max", "mapping_layers"))
         if self.mapping_lr_multiplier <= 0 or not 0 <= self.w_avg_beta <= 1:
             raise ConfigError("mapping_lr_multiplier must be > 0 and w_avg_beta in [0, 1], got "
                               f"{self.mapping_lr_multiplier} and {self.w_avg_beta}")
@@ -60,18 +54,6 @@ class GeneratorConfig:
 
     def channels(self, res: int) -> int:
         return min(self.channel_base // res, self.channel_max)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> "GeneratorConfig":
-        data = json.loads(text)
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ConfigError(f"unknown generator config keys: {sorted(unknown)}")
-        return cls(**data)
 
 
 def fir_kernel(device: torch.device | None = None) -> torch.Tensor:
@@ -143,11 +125,7 @@ class MappingNetwork(nn.Module):
             x = getattr(self, f"fc{i}")(x)
         if update_w_avg:
             self.w_avg.copy_(x.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
-        ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
-        if truncation_psi != 1:
-            cut = self.num_ws if truncation_cutoff is None else truncation_cutoff
-            ws[:, :cut] = self.w_avg.lerp(ws[:, :cut], truncation_psi)
-        return ws
+        return truncate(x.unsqueeze(1).repeat(1, self.num_ws, 1), self.w_avg, truncation_psi, truncation_cutoff)
 
 
 class SynthesisLayer(nn.Module):
@@ -303,50 +281,10 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """Where a generator's weights came from: a file path (or description) and its format."""
-
-    source: str = "in-memory"
-    format: str = "in-memory"
-
-
-class Generator(nn.Module):
+class Generator(GeneratorBase):
     """StyleGAN2 generator: `mapping` (z -> ws) and `synthesis` (ws -> image in about [-1, 1])."""
 
     def __init__(self, cfg: GeneratorConfig, provenance: Provenance = Provenance()) -> None:
-        super().__init__()
-        self.config = cfg
-        self.provenance = provenance
+        super().__init__(cfg, provenance)
         self.mapping = MappingNetwork(cfg)
         self.synthesis = SynthesisNetwork(cfg)
-
-    resolution = property(lambda self: self.config.resolution)
-    num_ws = property(lambda self: self.config.num_ws)
-    w_dim = property(lambda self: self.config.w_dim)
-    z_dim = property(lambda self: self.config.z_dim)
-    w_avg = property(lambda self: self.mapping.w_avg)
-    source = property(lambda self: self.provenance.source)
-    source_format = property(lambda self: self.provenance.format)
-
-    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0,
-                noise_mode: str = "const") -> torch.Tensor:
-        return self.synthesis(self.mapping(z, truncation_psi), noise_mode=noise_mode)
-
-    def fingerprint(self) -> str:
-        """SHA-256 (first 16 hex digits) of the config and every parameter and buffer."""
-        h = hashlib.sha256(self.config.to_json().encode())
-        for key, value in sorted(self.state_dict().items()):
-            h.update(key.encode())
-            h.update(value.detach().cpu().float().contiguous().numpy().tobytes())
-        return h.hexdigest()[:16]
-
-    @torch.no_grad()
-    def compute_w_avg(self, n: int = 10000, seed: int = 0, batch: int = 1000) -> torch.Tensor:
-        """Set `w_avg` to the mean of `n` mapped z ~ N(0, I) (used for untrained generators)."""
-        z_all = z_block(n, self.z_dim, seed, self.w_avg.device)
-        total = torch.zeros_like(self.w_avg)
-        for start in range(0, n, batch):
-            total += self.mapping(z_all[start:start + batch])[:, 0].sum(0)
-        self.w_avg.copy_(total / n)
-        return self.w_avg
