@@ -252,3 +252,118 @@ def nvidia_tf_v1_pickle(G, path: Path, monkeypatch, *, fused_scale="auto", varia
     D = _TFNetwork("D", [("4x4/Dense0/weight", torch.zeros(2, 2).numpy())], {}, {})
     path.write_bytes(pickle.dumps((Gs, D, Gs), protocol=3))
     return path
+
+
+# --- NVIDIA stylegan3 (StyleGAN3 T / R) ------------------------------------------------
+def stylegan3_design(res: int, channel_base: int, channel_max: int, conv_kernel: int, radial: bool) -> list[dict]:
+    """Per-layer attributes of networks_stylegan3.SynthesisNetwork (paper, appendix F), with
+    filters designed by scipy; entry 0 is the Fourier input."""
+    import numpy as np
+    import scipy.signal
+    import scipy.special
+    n, crit = 14, 2
+    e = np.minimum(np.arange(n + 1) / (n - crit), 1)
+    cut = 2 * (res / 2 / 2) ** e
+    stop = 2 ** 2.1 * (res / 2 * 2 ** 0.3 / 2 ** 2.1) ** e
+    rate = np.exp2(np.ceil(np.log2(np.minimum(stop * 2, res))))
+    half = np.maximum(stop, rate / 2) - cut
+    size = rate + 20
+    size[-2:] = res
+    ch = np.rint(np.minimum(channel_base / 2 / cut, channel_max))
+    ch[-1] = 3
+
+    def design(taps, cutoff, width, fs, rad):
+        if taps == 1:
+            return None
+        if not rad:
+            f = scipy.signal.firwin(numtaps=taps, cutoff=cutoff, width=width, fs=fs)
+            return torch.as_tensor(f, dtype=torch.float32)
+        x = (np.arange(taps) - (taps - 1) / 2) / fs
+        r = np.hypot(*np.meshgrid(x, x))
+        f = scipy.special.j1(2 * cutoff * (np.pi * r)) / (np.pi * r)
+        w = np.kaiser(taps, scipy.signal.kaiser_beta(scipy.signal.kaiser_atten(taps, width / (fs / 2))))
+        f *= np.outer(w, w)
+        return torch.as_tensor(f / f.sum(), dtype=torch.float32)
+
+    out = [dict(channels=int(ch[0]), size=np.array([int(size[0])] * 2), sampling_rate=rate[0], bandwidth=cut[0])]
+    for i in range(n + 1):
+        p, torgb, critical = max(i - 1, 0), i == n, i >= n - crit
+        k = 1 if torgb else conv_kernel
+        tmp = max(rate[p], rate[i]) * (1 if torgb else 2)
+        up, down = int(np.rint(tmp / rate[p])), int(np.rint(tmp / rate[i]))
+        up_taps = 6 * up if up > 1 and not torgb else 1
+        down_taps = 6 * down if down > 1 and not torgb else 1
+        total = (int(size[i]) - 1) * down + 1 - (int(size[p]) + k - 1) * up + up_taps + down_taps - 2
+        lo = (total + up) // 2
+        out.append(dict(
+            name=f"L{i}_{int(size[i])}_{int(ch[i])}", is_torgb=torgb, is_critically_sampled=critical, use_fp16=False,
+            in_channels=int(ch[p]), out_channels=int(ch[i]), in_size=np.array([int(size[p])] * 2),
+            out_size=np.array([int(size[i])] * 2), in_sampling_rate=int(rate[p]), out_sampling_rate=int(rate[i]),
+            tmp_sampling_rate=tmp, in_cutoff=cut[p], out_cutoff=cut[i], in_half_width=half[p], out_half_width=half[i],
+            conv_kernel=k, conv_clamp=256, magnitude_ema_beta=0.999, up_factor=up, up_taps=up_taps, down_factor=down,
+            down_taps=down_taps, down_radial=radial and not critical, padding=[lo, total - lo, lo, total - lo],
+            up_filter=design(up_taps, cut[p], half[p] * 2, tmp, False),
+            down_filter=design(down_taps, cut[i], half[i] * 2, tmp, radial and not critical)))
+    return out
+
+
+def stylegan3_state(G, design: list[dict]) -> dict[str, torch.Tensor]:
+    """G's tensors with NVIDIA's (scipy-designed) filters in place of wplus' own."""
+    sd = dict(G.state_dict())
+    for layer in design[1:]:
+        for key in ("up_filter", "down_filter"):
+            if layer[key] is not None:
+                sd[f"synthesis.{layer['name']}.{key}"] = layer[key]
+    return sd
+
+
+def nvidia_v3_pickle(G, path: Path, marker: Path, monkeypatch, *, radial: bool = False,
+                     state: dict | None = None, attrs: dict | None = None) -> Path:
+    """A stylegan3 network pickle {G, D, G_ema, ...}; G_ema a networks_stylegan3.Generator.
+    `state` overrides the tensors, `attrs` {layer name: {attribute: value}} layer attributes."""
+    _fake_nvidia_modules(monkeypatch)
+    cfg, m = G.config, str(marker)
+    design = stylegan3_design(cfg.resolution, cfg.channel_base, cfg.channel_max, cfg.conv_kernel, radial)
+    for layer in design[1:]:
+        layer.update((attrs or {}).get(layer["name"], {}))
+    sd = state or stylegan3_state(G, design)
+    pick = lambda prefix, names: {k: sd[f"{prefix}.{k}"] for k in names if f"{prefix}.{k}" in sd}
+
+    def fc(prefix, lr=1.0, act="linear"):
+        fan_in = sd[prefix + ".weight"].shape[1]
+        return _Persistent("FullyConnectedLayer", _module_state(
+            pick(prefix, ("weight", "bias")), {}, {}, activation=act, bias_gain=lr, in_features=fan_in,
+            weight_gain=lr / math.sqrt(fan_in)), m)
+
+    layers = {}
+    for spec in design[1:]:
+        attrs = {k: v for k, v in spec.items() if k not in ("name", "up_filter", "down_filter")}
+        p = f"synthesis.{spec['name']}"
+        own = {k[len(p) + 1:] for k in sd if k.startswith(p + ".") and "." not in k[len(p) + 1:]}
+        buffers = {"up_filter": None, "down_filter": None, **pick(p, sorted(own - {"weight", "bias"}))}
+        layers[spec["name"]] = _Persistent("SynthesisLayer", _module_state(
+            pick(p, ("weight", "bias")), buffers, {"affine": fc(p + ".affine")}, w_dim=cfg.w_dim, **attrs), m)
+    inp = _Persistent("SynthesisInput", _module_state(
+        pick("synthesis.input", ("weight",)), pick("synthesis.input", ("transform", "freqs", "phases")),
+        {"affine": fc("synthesis.input.affine")}, w_dim=cfg.w_dim, **design[0]), m)
+    synthesis = _Persistent("SynthesisNetwork", _module_state({}, {}, {"input": inp, **layers}, w_dim=cfg.w_dim,
+                            num_ws=cfg.num_ws, img_resolution=cfg.resolution, img_channels=3, num_layers=14,
+                            num_critical=2, margin_size=10, output_scale=0.25, num_fp16_res=4,
+                            layer_names=[s["name"] for s in design[1:]]), m)
+    mapping = _Persistent("MappingNetwork", _module_state(
+        {}, {"w_avg": sd["mapping.w_avg"]},
+        {f"fc{i}": fc(f"mapping.fc{i}", 0.01, "lrelu") for i in range(cfg.mapping_layers)},
+        z_dim=cfg.z_dim, c_dim=0, w_dim=cfg.w_dim, num_ws=cfg.num_ws, num_layers=cfg.mapping_layers,
+        w_avg_beta=0.998), m)
+    kwargs = dict(z_dim=cfg.z_dim, w_dim=cfg.w_dim, mapping_kwargs=_EasyDict(num_layers=cfg.mapping_layers),
+                  channel_base=cfg.channel_base, channel_max=cfg.channel_max, magnitude_ema_beta=0.999,
+                  c_dim=0, img_resolution=cfg.resolution, img_channels=3)
+    if radial:
+        kwargs.update(conv_kernel=1, use_radial_filters=True)
+    gen = _Persistent("Generator", _module_state({}, {}, {"synthesis": synthesis, "mapping": mapping},
+                                                 z_dim=cfg.z_dim, c_dim=0, w_dim=cfg.w_dim, num_ws=cfg.num_ws,
+                                                 img_resolution=cfg.resolution, img_channels=3, init_kwargs=kwargs), m)
+    data = {"G": gen, "D": _Persistent("Discriminator", _module_state({"weight": torch.randn(4, 3)}, {}, {}), m),
+            "G_ema": gen, "augment_pipe": None, "training_set_kwargs": _EasyDict(resolution=cfg.resolution)}
+    path.write_bytes(pickle.dumps(data, protocol=4))
+    return path

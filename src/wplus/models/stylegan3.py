@@ -65,6 +65,14 @@ class StyleGAN3Config(FamilyConfig):
     def num_ws(self) -> int:
         return self.num_layers + 2
 
+    @classmethod
+    def preset(cls, name: str, **fields) -> "StyleGAN3Config":
+        """NVIDIA's published configs: 't' (translation equivariant) or 'r' (also rotation)."""
+        presets = {"t": {}, "r": dict(conv_kernel=1, use_radial_filters=True, channel_base=65536, channel_max=1024)}
+        if name not in presets:
+            raise ConfigError(f"unknown StyleGAN3 config {name!r}: use 't' or 'r'")
+        return cls(**{**presets[name], **fields})
+
 
 @dataclass(frozen=True)
 class LayerSpec:
