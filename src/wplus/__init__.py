@@ -6,11 +6,15 @@ from .editing import interpolate, mix, slerp, transfer
 from .editing.directions import apply_direction as edit
 from .errors import ConfigError, WplusError
 from .inversion import PRESETS, EmbedConfig, EmbedResult, embed
+from .inversion.tuning import TUNE_PRESETS, TuneConfig, TuneResult, tune
 from .io.align import align
+from .io.deltas import load_delta, save_delta
 from .io.images import LoadedImage, load_image
 from .io.latents import load_latents, save_latents
+from .models.delta import GeneratorDelta
 from .models.stylegan2 import Generator, GeneratorConfig
 
-__all__ = ["directions", "edit", "align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
+__all__ = ["tune", "TuneConfig", "TuneResult", "TUNE_PRESETS", "load_delta", "save_delta", "GeneratorDelta",
+           "directions", "edit", "align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
            "ConfigError", "WplusError", "PRESETS", "EmbedConfig", "EmbedResult", "embed", "LoadedImage",
            "load_image", "load_latents", "save_latents", "Generator", "GeneratorConfig", "__version__"]

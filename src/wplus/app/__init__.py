@@ -34,6 +34,7 @@ from .semantic import (
                      parse_direction,
                      parse_sweep,
 )
+from .tune import TunedImage, TuneFilesResult, TuneJob, TuneOptions, tune_files
 from .workspace import EmbedOptions, ModelOptions, Workspace
 
 __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "EditResult", "EditSources",
@@ -43,5 +44,5 @@ __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "Edit
            "run_experiments", "GenerateResult", "generate", "parse_seeds", "GeneratorInfo", "convert", "describe",
            "METHODS", "SemanticEdit", "SemanticEditResult", "compute_directions", "directions_for", "edit_file",
            "parse_direction", "parse_sweep",
-           "bundled_examples", "preview",
+           "bundled_examples", "preview", "TunedImage", "TuneFilesResult", "TuneJob", "TuneOptions", "tune_files",
            "EmbedOptions", "ModelOptions", "Workspace"]

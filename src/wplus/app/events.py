@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Literal, Union
 
 from ..inversion import StepState
+from ..inversion.tuning import TuneState
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,23 @@ class StudyStarted:
     steps: int
 
 
-Event = Union[Notice, FacesFound, BatchStarted, StepDone, BatchFinished, ShardStarted, ItemsDone, StudyStarted]
+@dataclass(frozen=True)
+class TuningStarted:
+    """Pivotal tuning of one image starts (after its pivot embedding)."""
+
+    index: int  # 0-based, over the run
+    count: int  # images in the run
+    name: str
+    steps: int
+
+
+@dataclass(frozen=True)
+class TuneStepDone:
+    state: TuneState
+
+
+Event = Union[Notice, FacesFound, BatchStarted, StepDone, BatchFinished, ShardStarted, ItemsDone, StudyStarted,
+              TuningStarted, TuneStepDone]
 EventSink = Callable[[Event], None]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from ..checkpoints import load_generator, save_generator
 from ..errors import WplusError
 from ..files import sha256_file
+from ..io.deltas import load_delta
 from ..models.stylegan2 import Generator
 
 
@@ -35,12 +36,18 @@ def describe(spec: str = "default", G: Generator | None = None) -> GeneratorInfo
                          cfg.mapping_layers, sum(p.numel() for p in G.parameters()), G.fingerprint())
 
 
-def convert(source: str | Path, dest: str | Path) -> tuple[Generator, Path]:
-    """Write the generator file `source` (any supported format) as native `.safetensors`."""
+def convert(source: str | Path, dest: str | Path, delta: str | Path | None = None) -> tuple[Generator, Path]:
+    """Write the generator file `source` (any supported format) as native `.safetensors`;
+    with `delta` (made by `wplus tune` on that generator), the tuned generator."""
     dest = Path(dest)
     if dest.suffix != ".safetensors":
         raise WplusError(f"{dest}: the output must end in .safetensors")
     G = load_generator(source)
-    save_generator(G, dest, extra_metadata={"source_format": G.source_format, "source_file": Path(source).name,
-                                            "source_sha256": sha256_file(source)})
+    source_file = Path(source).name if Path(source).is_file() else str(source)
+    extra = {"source_format": G.source_format, "source_file": source_file,
+             "source_sha256": sha256_file(source) if Path(source).is_file() else ""}
+    if delta is not None:
+        G = load_delta(delta).apply(G, label=Path(delta).name, what=str(delta))
+        extra.update(delta_file=Path(delta).name, delta_sha256=sha256_file(delta))
+    save_generator(G, dest, extra_metadata=extra)
     return G, dest

@@ -82,7 +82,7 @@ def directions_for(ws: Workspace, path: str | Path | None = None) -> DirectionSe
     if path is None:
         shipped = default_directions_path()
         dirs = load_directions(shipped) if shipped.is_file() else None
-        if dirs is None or dirs.fingerprint != ws.fingerprint:
+        if dirs is None or dirs.fingerprint != ws.base_fingerprint:
             raise WplusError("no directions ship for this generator: make some with `wplus directions compute "
                              "ganspace --out dirs.safetensors` and pass --directions dirs.safetensors")
     else:

@@ -6,6 +6,7 @@ and passes it to the task functions, so a generator and VGG16 load once.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from threading import Lock
 
 import torch
@@ -15,6 +16,7 @@ from ..checkpoints import load_generator
 from ..devices import pick_device
 from ..errors import ConfigError
 from ..inversion import PRESETS, EmbedConfig
+from ..io.deltas import load_delta
 from ..losses import EmbeddingLoss, build_loss
 from ..models.stylegan2 import Generator
 from .events import EventSink, Notice, ignore
@@ -27,6 +29,7 @@ class ModelOptions:
     generator: str = "default"  # 'default' (the embedded model) or a generator file
     device: str = "auto"  # auto, cpu, cuda, cuda:1, ...
     vgg16: str | None = None  # torchvision's vgg16-397923af.pth (else WPLUS_VGG16 / hub cache)
+    delta: str | None = None  # a delta file made by `wplus tune` on this generator
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ class EmbedOptions:
 class Workspace:
     """A generator on its device, and the embedding losses built for it (cached)."""
 
-    def __init__(self, G: Generator, device: torch.device, vgg16: str | None = None) -> None:
+    def __init__(self, G: Generator, device: torch.device, vgg16: str | None = None,
+                 base_fingerprint: str | None = None) -> None:
         self.G, self.device, self.vgg16 = G, device, vgg16
+        self._base_fingerprint = base_fingerprint
         self._losses: dict[tuple, EmbeddingLoss] = {}
         self._lock = Lock()
         self._fingerprint: str | None = None
@@ -67,10 +72,20 @@ class Workspace:
             self._fingerprint = self.G.fingerprint()
         return self._fingerprint
 
+    @property
+    def base_fingerprint(self) -> str:
+        """The fingerprint of the generator before a delta: its latent space (and so its
+        directions) is the tuned generator's too."""
+        return self._base_fingerprint or self.fingerprint
+
     @classmethod
     def open(cls, options: ModelOptions = ModelOptions()) -> "Workspace":
         device = pick_device(options.device)
-        return cls(load_generator(options.generator, device), device, options.vgg16)
+        G, base = load_generator(options.generator, device), None
+        if options.delta:
+            delta = load_delta(options.delta)
+            G, base = delta.apply(G, label=Path(options.delta).name, what=options.delta), delta.base_fingerprint
+        return cls(G, device, options.vgg16, base)
 
     def loss(self, config: EmbedConfig) -> EmbeddingLoss:
         """The loss `config` asks for (VGG16 loaded once); its `warning` says when 'auto'

@@ -1,4 +1,4 @@
-"""Command line: `wplus embed | align | generate | edit | directions | inpaint | morph | mix | transfer |
+"""Command line: `wplus embed | align | tune | generate | edit | directions | inpaint | morph | mix | transfer |
 experiment | embed-dataset | serve | convert | info`. Each command is a module with `add_parser(sub)` and
 `run(args) -> exit status`; the work is done by `wplus.app`."""
 from __future__ import annotations
@@ -24,10 +24,11 @@ from . import (
     morph,
     serve,
     transfer,
+    tune,
 )
 
-COMMANDS = [embed, align, generate, edit, directions, inpaint, morph, mix, transfer, experiment, embed_dataset, serve,
-            convert, info]
+COMMANDS = [embed, align, tune, generate, edit, directions, inpaint, morph, mix, transfer, experiment, embed_dataset,
+            serve, convert, info]
 DESCRIPTION = "Embed images into a StyleGAN's latent space (Image2StyleGAN) and edit them there."
 
 __all__ = ["main", "build_parser", "parse_seeds"]

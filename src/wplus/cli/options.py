@@ -26,8 +26,9 @@ EDIT_EMBEDDING = ("preset", "space", "steps", "loss")  # what editing inputs tha
 
 
 def add_model_options(p: argparse.ArgumentParser, vgg16: bool = True) -> None:
-    """--generator, --device and (for commands with a perceptual loss) --vgg16."""
+    """--generator, --delta, --device and (for commands with a perceptual loss) --vgg16."""
     p.add_argument("--generator", default="default", help="'default' or a generator file")
+    p.add_argument("--delta", help="a generator delta made by `wplus tune` (applied to --generator)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     if vgg16:
         p.add_argument("--vgg16", help="path to torchvision's vgg16-397923af.pth")
@@ -47,7 +48,7 @@ def add_edit_options(p: argparse.ArgumentParser) -> None:
 
 
 def model_options(args: argparse.Namespace) -> ModelOptions:
-    return ModelOptions(args.generator, args.device, getattr(args, "vgg16", None))
+    return ModelOptions(args.generator, args.device, getattr(args, "vgg16", None), args.delta)
 
 
 def embed_options(args: argparse.Namespace) -> EmbedOptions:

@@ -5,7 +5,18 @@ import sys
 
 from tqdm import tqdm
 
-from ..app.events import BatchFinished, BatchStarted, Event, ItemsDone, Notice, ShardStarted, StepDone, StudyStarted
+from ..app.events import (
+    BatchFinished,
+    BatchStarted,
+    Event,
+    ItemsDone,
+    Notice,
+    ShardStarted,
+    StepDone,
+    StudyStarted,
+    TuneStepDone,
+    TuningStarted,
+)
 
 
 class ConsoleProgress:
@@ -30,6 +41,10 @@ class ConsoleProgress:
             self.bar.update(event.count)
         elif isinstance(event, BatchFinished):
             self.close()
+        elif isinstance(event, TuningStarted):
+            self._open(total=event.steps, unit="step", desc=f"tune {event.index + 1}/{event.count} {event.name}")
+        elif isinstance(event, TuneStepDone):
+            self.on_tune_step(event)
         elif isinstance(event, StudyStarted):
             print(f"running {event.name} ({event.steps} steps per embedding)...", file=sys.stderr)
 
@@ -40,6 +55,16 @@ class ConsoleProgress:
         self.bar.update(1)
         if state.step % 10 == 0 or state.step == state.total_steps - 1:
             self.bar.set_postfix(loss=f"{state.best_loss.mean():.4f}", psnr=f"{state.psnr.mean():.2f}dB")
+
+    def on_tune_step(self, event: TuneStepDone) -> None:
+        state = event.state
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        if state.step % 10 == 0 or state.step == state.total_steps - 1:
+            self.bar.set_postfix(loss=f"{state.loss:.4f}", psnr=f"{state.psnr:.2f}dB")
+        if state.step == state.total_steps - 1:
+            self.close()
 
     def _open(self, **kwargs) -> None:
         self.close()
