@@ -10,13 +10,14 @@ from .ganspace import sample_w
 
 
 def sefa_matrix(G: Generator, layers: list[int]) -> torch.Tensor:
-    """A^T A [w_dim, w_dim] of the style affines fed by the W+ `layers` (conv layers only),
-    each affine row normalised to unit length as SeFa does."""
-    convs = G.synthesis.layers()  # conv layer i takes ws[:, i]
-    bad = [i for i in layers if not 0 <= i < len(convs)]
-    if bad or not layers:
-        raise WplusError(f"SeFa layers must be among 0-{len(convs) - 1} (the conv layers), got {layers}")
-    rows = torch.cat([convs[i].affine.weight.detach().double().cpu() for i in layers])  # [sum C, w_dim]
+    """A^T A [w_dim, w_dim] of the conv layers' style affines fed by the W+ `layers` (any
+    family: `G.synthesis.style_affines()`; indices without one, such as StyleGAN3's Fourier
+    input ws[:, 0], add nothing), each affine row normalised to unit length as SeFa does."""
+    affines = G.synthesis.style_affines()
+    bad = [i for i in layers if not 0 <= i < G.num_ws]
+    if bad or not any(i in affines for i in layers):
+        raise WplusError(f"SeFa layers must be among {min(affines)}-{max(affines)} (the conv layers), got {layers}")
+    rows = torch.cat([affines[i].weight.detach().double().cpu() for i in layers if i in affines])  # [sum C, w_dim]
     rows = rows / rows.norm(dim=1, keepdim=True)
     return rows.T @ rows
 

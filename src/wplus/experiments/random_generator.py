@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import torch
 
-from ..models.stylegan2 import Generator
+from ..models.base import GeneratorBase
+from ..models.families import make_generator
 from .common import METRICS, Context, StudyResult, grouped_metrics, rows_figure
 
 COLUMNS = ["generator", "targets", *METRICS]
 
 
-def random_like(G: Generator, seed: int = 0) -> Generator:
+def random_like(G: GeneratorBase, seed: int = 0) -> GeneratorBase:
+    """A randomly initialised generator of G's family and config."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        R = Generator(G.config)
+        R = make_generator(G.config)
     R.compute_w_avg(n=2000, seed=seed)
     return R.to(G.w_avg.device).eval().requires_grad_(False)
 

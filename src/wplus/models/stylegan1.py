@@ -175,6 +175,10 @@ class SynthesisNetwork(nn.Module):
         return [layer for r in self.resolutions for layer in (getattr(self, f"b{r}").layer0,
                                                                 getattr(self, f"b{r}").layer1)]
 
+    def style_affines(self) -> dict[int, nn.Module]:
+        """ws index -> the style affine of that layer ([2C, w_dim]: scales, then shifts)."""
+        return {i: layer.affine for i, layer in enumerate(self.layers())}
+
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
         layers = self.layers()

@@ -262,6 +262,10 @@ class SynthesisNetwork(nn.Module):
         """All noise-carrying conv layers, in the order of the `noise` list of `forward`."""
         return [layer for block in self.blocks() for layer in block.layers()]
 
+    def style_affines(self) -> dict[int, nn.Module]:
+        """ws index -> the affine turning that w into a conv layer's styles (conv i takes ws[:, i])."""
+        return {i: layer.affine for i, layer in enumerate(self.layers())}
+
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 noise: list[torch.Tensor] | None = None) -> torch.Tensor:
         if noise_mode not in NOISE_MODES:

@@ -216,6 +216,11 @@ class SynthesisNetwork(nn.Module):
         """Noise-carrying layers: none in StyleGAN3."""
         return []
 
+    def style_affines(self) -> dict[int, nn.Module]:
+        """ws index -> a modulated conv's style affine: L0..L13 take ws[:, 1..14] (ws[:, 0] turns
+        and shifts the Fourier input, ws[:, 15] feeds ToRGB)."""
+        return {i + 1: getattr(self, name).affine for i, name in enumerate(self.layer_names[:-1])}
+
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 noise: list[torch.Tensor | None] | None = None) -> torch.Tensor:
         if noise_mode not in NOISE_MODES:
