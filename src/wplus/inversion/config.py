@@ -8,17 +8,23 @@ from ..errors import ConfigError
 from ..losses import LossKind
 
 Space = Literal["z", "w", "w+"]
-Init = Literal["mean", "random"]
+Init = Literal["mean", "random", "sample-mean"]
 NoiseMode = Literal["const", "random", "none"]
+Precision = Literal["auto", "fp32", "bf16"]
+CompileMode = Literal["off", "default", "reduce-overhead"]
 
 SPACES: tuple[str, ...] = get_args(Space)
 INITS: tuple[str, ...] = get_args(Init)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+_CHOICES = ("space", "init", "loss", "noise_mode", "precision", "compile")
 
 #: (field, lowest allowed, highest allowed, lowest is allowed itself)
 _RANGES = [("steps", 1, None, True), ("lr", 0.0, None, True), ("eps", 0.0, None, False),
            ("mse_weight", 0.0, None, True), ("perceptual_weight", 0.0, None, True),
            ("perceptual_resolution", 16, None, True), ("patience", 1, None, True),
-           ("min_improvement", 0.0, 1.0, True)]
+           ("min_improvement", 0.0, 1.0, True), ("lr_rampup", 0.0, 1.0, True), ("lr_rampdown", 0.0, 1.0, True),
+           ("latent_noise", 0.0, None, True), ("latent_noise_ramp", 0.0, 1.0, False),
+           ("noise_weight", 0.0, None, True), ("sync_every", 1, None, True)]
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,20 @@ class EmbedConfig:
     early_stop: bool = False  # stop when no image improved for `patience` steps
     patience: int = 100  # steps without improvement before an early stop
     min_improvement: float = 1e-4  # relative loss decrease that counts as improvement
+    lr_rampup: float = 0.0  # fraction of the steps over which lr rises linearly from 0 (schedule.py)
+    lr_rampdown: float = 0.0  # fraction of the steps, at the end, over which lr falls to 0 (half cosine)
+    latent_noise: float = 0.0  # std of noise added to the latent at step 0, in units of W's std (W/W+)
+    latent_noise_ramp: float = 0.75  # fraction of the steps over which that noise decays (squared) to 0
+    optimise_noise: bool = False  # optimise per-image noise maps too, re-normalised after each step
+    noise_weight: float = 1e5  # weight of the noise maps' autocorrelation penalty (noise.py)
+    precision: Precision = "auto"  # auto = bf16 autocast on CUDA (where supported), fp32 elsewhere
+    compile: CompileMode = "off"  # torch.compile the render + loss; reduce-overhead adds CUDA graphs
+    sync_every: int = 32  # steps between the loop's reads of device values (history, checks)
 
     def __post_init__(self) -> None:
         hints = get_type_hints(EmbedConfig)
         for f in fields(self):
-            choices = get_args(hints[f.name]) if f.name in ("space", "init", "loss", "noise_mode") else ()
+            choices = get_args(hints[f.name]) if f.name in _CHOICES else ()
             if choices and getattr(self, f.name) not in choices:
                 raise ConfigError(f"unknown {f.name} {getattr(self, f.name)!r}; choose one of {', '.join(choices)}")
         for name, low, high, inclusive in _RANGES:
@@ -59,14 +74,24 @@ class EmbedConfig:
                                   + f", got {value}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise ConfigError(f"betas must be two numbers in [0, 1), got {self.betas}")
+        if self.latent_noise and self.space == "z":
+            raise ConfigError("latent_noise is added to w: use space w or w+, or latent_noise 0")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-#: Named settings. `paper`: Image2StyleGAN's 5000 Adam steps at lr 0.01.
+#: NVIDIA stylegan2-ada `projector.py`: one w from the mean of 10 000 mapped z, 1000 Adam steps at
+#: lr 0.1 (5 % ramp-up, 25 % cosine ramp-down), noise of 0.05 W-std on w fading out over 75 % of
+#: the steps, per-image noise maps optimised with the 1e5 autocorrelation penalty, LPIPS-VGG.
+NVIDIA = EmbedConfig(space="w", steps=1000, init="sample-mean", lr=0.1, lr_rampup=0.05, lr_rampdown=0.25,
+                     latent_noise=0.05, latent_noise_ramp=0.75, optimise_noise=True, noise_weight=1e5,
+                     loss="auto-lpips")
+
+#: Named settings. `paper`: Image2StyleGAN's 5000 Adam steps at lr 0.01; `nvidia`: see NVIDIA.
 PRESETS: dict[str, EmbedConfig] = {
     "paper": EmbedConfig(steps=5000),
     "default": EmbedConfig(),
     "fast": EmbedConfig(steps=300, early_stop=True, patience=50),
+    "nvidia": NVIDIA,
 }

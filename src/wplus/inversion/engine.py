@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -18,7 +18,12 @@ from ..models.stylegan2 import Generator
 from ..runtime import keep_freed_memory
 from .callbacks import Callback, StepState, StopEmbedding
 from .config import EmbedConfig
+from .noise import noise_regulariser
+from .precision import autocast, resolve_precision, tf32_allowed
+from .schedule import LRSchedule
 from .spaces import LatentSpace
+from .steplog import StepLog
+from .variables import Variables
 
 
 @dataclass
@@ -27,7 +32,7 @@ class EmbedResult:
 
     latents: torch.Tensor  # [N, num_ws, w_dim], the best ws (W+ form whatever the space)
     params: torch.Tensor  # the optimised parameter at its best (z, w or w+)
-    images: torch.Tensor  # [N, 3, H, W], render of `latents`
+    images: torch.Tensor  # [N, 3, H, W], render of `latents` (and `noise`)
     loss: torch.Tensor  # [N] best loss (inf for an image stopped before its first step)
     psnr: torch.Tensor  # [N] PSNR of the best render, dB
     steps: int  # steps run (fewer than asked when stopped early)
@@ -37,27 +42,42 @@ class EmbedResult:
     interrupted: bool = False  # Ctrl-C or a stop request arrived: fields hold the best so far
     error: str | None = None  # why the run stopped early on a failure (fields hold the best so far)
     warnings: list[str] = field(default_factory=list)  # one line each, e.g. the loss fallback
+    noise: list[torch.Tensor] | None = None  # with optimise_noise: the best noise maps, [N, 1, r, r] per layer
+
+
+def _select(mask: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
+    """Per image (dim 0): `new` where `mask` [N], else `old` (no host sync)."""
+    return torch.where(mask.view(-1, *[1] * (new.ndim - 1)), new, old)
 
 
 @dataclass
 class BestSoFar:
-    """Per image: the lowest loss seen, the parameter and the render that gave it."""
+    """Per image: the lowest loss seen, the parameter (and noise maps) and the render that gave it."""
 
     loss: torch.Tensor  # [N]
     param: torch.Tensor
     images: torch.Tensor
+    noise: list[torch.Tensor] | None = None
 
     @classmethod
-    def start(cls, param: torch.Tensor, images: torch.Tensor) -> "BestSoFar":
+    def start(cls, param: torch.Tensor, images: torch.Tensor,
+              noise: list[torch.Tensor] | None = None) -> "BestSoFar":
         return cls(torch.full((len(images),), float("inf"), device=images.device),
-                   param.detach().clone(), torch.zeros_like(images))
+                   param.detach().clone(), torch.zeros_like(images),
+                   [m.detach().clone() for m in noise] if noise is not None else None)
 
     @torch.no_grad()
-    def update(self, loss: torch.Tensor, param: torch.Tensor, images: torch.Tensor) -> None:
+    def update(self, loss: torch.Tensor, param: torch.Tensor, images: torch.Tensor,
+               noise: list[torch.Tensor] | None = None, allowed: torch.Tensor | None = None) -> None:
+        """Keep each image's state where its loss is lower (and `allowed`, a device bool, holds)."""
         improved = loss < self.loss
+        if allowed is not None:
+            improved = improved & allowed
         self.loss = torch.where(improved, loss, self.loss)
-        self.param[improved] = param[improved]
-        self.images[improved] = images[improved]
+        self.param = _select(improved, param.detach(), self.param)
+        self.images = _select(improved, images.detach().to(self.images.dtype), self.images)
+        if noise is not None and self.noise is not None:
+            self.noise = [_select(improved, m.detach(), old) for m, old in zip(noise, self.noise)]
 
 
 def image_seeds(images: torch.Tensor, seed: int) -> list[int]:
@@ -135,57 +155,94 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     loss.to(device)
     space = LatentSpace(config.space)
     seeds = seeds if seeds is not None else image_seeds(images, config.seed)
-    param = space.init(G, config.init, seeds).requires_grad_(True)
-    best = BestSoFar.start(param, images)
-    prepared = loss.prepare(images, masks)
-    history: dict[str, list[list[float]]] = {"loss": [], "psnr": []}
-    interrupted, error = False, None
-    try:
-        _optimise(G, space, param, loss, prepared, config, callbacks, history, best)
-    except (KeyboardInterrupt, StopEmbedding):  # keep what was computed; the caller decides
-        interrupted = True
-    except NonFiniteLoss as exc:
-        error = str(exc)
+    run = _Run.start(G, space, Variables.start(G, space, config, seeds), loss, images, masks)
+    best = BestSoFar.start(run.variables.param, images, run.variables.noise)
+    log = StepLog(len(images), device, config.sync_every, config.patience if config.early_stop else None,
+                  config.min_improvement)
+    interrupted = False
+    with tf32_allowed(device, run.precision == "bf16"):
+        try:
+            _optimise(run, callbacks, log, best)
+        except (KeyboardInterrupt, StopEmbedding):  # keep what was computed; the caller decides
+            interrupted = True
+    error = log.finish()
     with torch.no_grad():
         latents = space.to_ws(G, best.param)
     return EmbedResult(latents=latents.detach(), params=best.param, images=best.images, loss=best.loss,
-                       psnr=psnr(best.images, images), steps=len(history["loss"]), history=history,
+                       psnr=psnr(best.images, images), steps=len(log.history["loss"]), history=log.history,
                        loss_name=loss.name, config=config, interrupted=interrupted, error=error,
-                       warnings=[loss.warning] if loss.warning else [])
+                       warnings=[loss.warning] if loss.warning else [], noise=best.noise)
 
 
 class NonFiniteLoss(WplusError):
     """The loss became NaN or infinite (learning rate too high, or a broken input)."""
 
 
-def _optimise(G: Generator, space: LatentSpace, param: torch.Tensor, loss: EmbeddingLoss,
-              prepared: dict, config: EmbedConfig, callbacks: Sequence[Callback],
-              history: dict[str, list[list[float]]], best: BestSoFar) -> None:
-    """The Adam loop: updates `best` and appends to `history` after every step (PSNR over
-    the whole image, masks or not)."""
-    opt = torch.optim.Adam([param], lr=config.lr, betas=config.betas, eps=config.eps)
-    images = prepared["target"]
-    last_improvement, reference = 0, best.loss.clone()
+@dataclass
+class _Run:
+    """The fixed parts of one run: what is optimised, and how a step renders and scores it."""
+
+    G: Generator
+    space: LatentSpace
+    variables: Variables
+    loss: EmbeddingLoss
+    prepared: dict
+    precision: str  # 'fp32' or 'bf16'
+    score: Callable[[torch.Tensor, list[torch.Tensor] | None], tuple[torch.Tensor, torch.Tensor]]
+
+    @classmethod
+    def start(cls, G: Generator, space: LatentSpace, variables: Variables, loss: EmbeddingLoss,
+              images: torch.Tensor, masks: torch.Tensor | None) -> "_Run":
+        config = variables.config
+        precision = resolve_precision(config.precision, images.device)
+        with torch.no_grad(), autocast(images.device, precision):
+            prepared = loss.prepare(images, masks)
+
+        def score(ws: torch.Tensor, noise: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
+            rendered = G.synthesis(ws, noise_mode=config.noise_mode, noise=noise).float()
+            return rendered, loss(rendered, prepared)
+
+        if config.compile != "off":
+            score = torch.compile(score, mode=config.compile)
+        return cls(G, space, variables, loss, prepared, precision, score)
+
+    def forward(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(per-image loss [N], render, ws, the latent rendered) of `step`; the loss includes
+        the noise maps' penalty when they are optimised."""
+        latent = self.variables.latent(step)
+        ws = self.space.to_ws(self.G, latent)  # fp32: the mapping (Z) stays out of autocast
+        with autocast(ws.device, self.precision):
+            rendered, per_image = self.score(ws, self.variables.noise)
+        if self.variables.noise is not None:
+            per_image = per_image + self.variables.config.noise_weight * noise_regulariser(self.variables.noise)
+        return per_image, rendered, ws, latent
+
+
+def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: BestSoFar) -> None:
+    """The Adam loop. Every step updates `best` and `log` on the device (PSNR over the whole
+    image, masks or not); the host reads them only when `log` is due."""
+    config, variables = run.variables.config, run.variables
+    opt = torch.optim.Adam(variables.tensors(), lr=config.lr, betas=config.betas, eps=config.eps)
+    schedule = LRSchedule(config.lr_rampup, config.lr_rampdown)
+    target = run.prepared["target"]
     for step in range(config.steps):
-        ws = space.to_ws(G, param)
-        rendered = G.synthesis(ws, noise_mode=config.noise_mode)
-        per_image = loss(rendered, prepared)
-        if not torch.isfinite(per_image).all():
-            raise NonFiniteLoss(f"the loss became non-finite at step {step}; lower the learning rate "
-                                "(the best results before it are kept)")
-        best.update(per_image.detach(), param, rendered.detach())
+        if not schedule.constant:
+            for group in opt.param_groups:
+                group["lr"] = config.lr * schedule.factor(step, config.steps)
+        per_image, rendered, ws, latent = run.forward(step)
         with torch.no_grad():
-            step_psnr = psnr(rendered, images)
-        history["loss"].append(per_image.tolist())
-        history["psnr"].append(step_psnr.tolist())
-        for cb in callbacks:
-            cb(StepState(step, config.steps, per_image.detach(), step_psnr, best.loss.clone(),
-                         rendered.detach(), ws.detach()))
+            step_psnr = psnr(rendered, target)
+            log.record(step, per_image.detach(), step_psnr)
+            best.update(per_image.detach(), latent, rendered, variables.noise, allowed=log.healthy)
+            log.note_best(step, best.loss)
+        if callbacks:
+            state = StepState(step, config.steps, per_image.detach(), step_psnr, best.loss.clone(),
+                              rendered.detach(), ws.detach())
+            for cb in callbacks:
+                cb(state)
         opt.zero_grad(set_to_none=True)
         per_image.sum().backward()
         opt.step()
-        if config.early_stop:
-            if (best.loss < reference * (1 - config.min_improvement)).any():
-                last_improvement, reference = step, best.loss.clone()
-            elif step - last_improvement >= config.patience:
-                break
+        variables.after_step()
+        if log.due(step) and log.read(step):
+            return

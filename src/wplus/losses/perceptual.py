@@ -42,7 +42,7 @@ class PerceptualDistance(nn.Module):
         (any H, W), each layer's mean is weighted by the mask area-resized to that layer."""
         total = 0
         for fx, fy in zip(feats_x, feats_y):
-            diff = (fx - fy).square()
+            diff = (fx.float() - fy.float()).square()  # fp32 even when the features are bf16
             if mask is None:
                 total = total + diff.flatten(1).mean(1)
             else:
