@@ -91,3 +91,25 @@ def test_two_processes_under_torchrun(dataset, tmp_path):
     assert w.shape[0] == 7 and len(meta["keys"]) == 7
     one, _ = load_latents(out / "latents" / "0000000_img0.npz")
     assert torch.equal(w[0], one[0])
+
+
+def test_tune_writes_a_delta_per_image_that_reproduces_its_psnr(dataset, tmp_path):
+    from wplus.app import EmbedOptions, ModelOptions, TuneOptions, embed_dataset
+    from wplus.app.inputs import load_inputs
+    from wplus.checkpoints import load_generator
+    from wplus.io.deltas import load_delta
+    from wplus.losses import psnr
+
+    root, gen = dataset
+    out = tmp_path / "tuned"
+    result = embed_dataset(ModelOptions(gen, "cpu"), EmbedOptions(), root / "manifest.txt", out, batch_size=4,
+                           tuning=TuneOptions("fast", pivot_steps=5, steps=5, loss="mse"))
+    assert result.embedded_total == 7 and result.failed_now == 1
+    G = load_generator(gen)
+    key = "0000000_img0"
+    w, meta = load_latents(out / "latents" / f"{key}.npz")
+    assert meta["tune"]["steps"] == 5 and meta["delta"] == f"../deltas/{key}.safetensors"
+    tuned = load_delta(out / "deltas" / f"{key}.safetensors").apply(G)
+    target = load_inputs([root / "img0.png"], G.resolution)[0][0].tensor
+    with np.load(out / "latents" / f"{key}.npz") as data, torch.no_grad():
+        assert abs(psnr(tuned.synthesis(w), target).item() - float(data["psnr"][0])) < 1e-4

@@ -11,7 +11,6 @@ from wplus.errors import ConfigError, WplusError
 from wplus.inversion.tuning import TuneConfig, tune
 from wplus.io.deltas import load_delta, save_delta
 from wplus.io.latents import load_latents
-from wplus.losses import psnr
 from wplus.models.delta import GeneratorDelta
 from wplus.seeds import z_block
 
@@ -149,3 +148,18 @@ def test_cli_tune_then_delta_everywhere(gen_file, tmp_path, capsys):
                  "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "tuned on generator" in err and err.count("\n") == 1
+
+
+def test_a_delta_keeps_the_base_models_directions_and_latent_space(tmp_path):
+    from wplus.app import ModelOptions, Workspace
+    from wplus.app.semantic import directions_for
+
+    G = load_generator()
+    target = _render(G, G.mapping(z_block(1, G.z_dim, 3))).clamp(-1, 1).flip(-1)
+    result = tune(G, target, pivot_steps=3, steps=3, loss="mse")
+    path = save_delta(result.deltas[0], tmp_path / "d.safetensors")
+    ws = Workspace.open(ModelOptions(delta=str(path), device="cpu"))
+    assert ws.fingerprint != G.fingerprint() and ws.base_fingerprint == G.fingerprint()
+    assert "d.safetensors" in ws.G.source
+    assert "smile" in directions_for(ws).directions  # the shipped directions of the base model
+    assert torch.equal(ws.G.mapping.fc0.weight, G.mapping.fc0.weight)

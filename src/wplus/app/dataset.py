@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,16 +18,18 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..checkpoints import load_generator
 from ..devices import pick_device
 from ..errors import WplusError
 from ..files import write_atomically
 from ..inversion import EmbedConfig, embed
+from ..inversion.tuning import TuneConfig, tune
+from ..io.deltas import save_delta
 from ..io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
 from ..io.latents import load_latents, save_latents
 from ..losses import EmbeddingLoss
 from ..models.stylegan2 import Generator
 from .events import EventSink, ItemsDone, ShardStarted, ignore
+from .tune import TuneOptions
 from .workspace import EmbedOptions, ModelOptions, Workspace
 
 
@@ -91,10 +93,12 @@ def _done(out: Path, item: Item) -> bool:
 
 
 def embed_shard(G: Generator, items: list[Item], out: Path, config: EmbedConfig, loss: EmbeddingLoss,
-                batch_size: int, meta: dict, on_batch: Callable[[int], None] = lambda n: None) -> tuple[int, int]:
-    """Embed the not-yet-done `items`; returns (embedded, failed) counts of this call."""
-    (out / "latents").mkdir(parents=True, exist_ok=True)
-    (out / "failed").mkdir(parents=True, exist_ok=True)
+                batch_size: int, meta: dict, on_batch: Callable[[int], None] = lambda n: None,
+                tuning: TuneConfig | None = None) -> tuple[int, int]:
+    """Embed (with `tuning`: pivot-tune) the not-yet-done `items`; returns (embedded, failed)
+    counts of this call. A tuned item's delta is written before its latent file."""
+    for folder in ("latents", "failed") + (("deltas",) if tuning else ()):
+        (out / folder).mkdir(parents=True, exist_ok=True)
     todo = [it for it in items if not _done(out, it)]
     done = failed = 0
     for start in range(0, len(todo), batch_size):
@@ -107,11 +111,20 @@ def embed_shard(G: Generator, items: list[Item], out: Path, config: EmbedConfig,
                 _atomic_text(out / "failed" / f"{item.key}.txt", str(exc))
                 failed += 1
         if chunk:
-            result = embed(G, torch.cat(tensors).to(G.w_avg.device), config, loss=loss)
+            targets = torch.cat(tensors).to(G.w_avg.device)
+            if tuning:
+                tuned = tune(G, targets, tuning, loss=loss)
+                latents, losses, psnr = tuned.pivots, torch.full((len(chunk),), float("nan")), tuned.psnr
+                for i, item in enumerate(chunk):
+                    save_delta(tuned.deltas[i], out / "deltas" / f"{item.key}.safetensors", tuning.delta_dtype)
+            else:
+                result = embed(G, targets, config, loss=loss)
+                latents, losses, psnr = result.latents, result.loss, result.psnr
             for i, item in enumerate(chunk):
-                save_latents(out / "latents" / f"{item.key}.npz", result.latents[i:i + 1],
-                             {**meta, "source": str(item.path), "index": item.index},
-                             loss=result.loss[i:i + 1], psnr=result.psnr[i:i + 1])
+                save_latents(out / "latents" / f"{item.key}.npz", latents[i:i + 1],
+                             {**meta, "source": str(item.path), "index": item.index,
+                              **({"delta": f"../deltas/{item.key}.safetensors"} if tuning else {})},
+                             loss=losses[i:i + 1], psnr=psnr[i:i + 1])
             done += len(chunk)
         on_batch(len(todo[start:start + batch_size]))
     return done, failed
@@ -158,22 +171,26 @@ class DatasetResult:
 
 
 def embed_dataset(model: ModelOptions, options: EmbedOptions, manifest: str | Path, out: Path,
-                  batch_size: int = 8, emit: EventSink = ignore) -> DatasetResult:
+                  batch_size: int = 8, emit: EventSink = ignore, tuning: TuneOptions | None = None) -> DatasetResult:
     """This process's share of a manifest (all of it without torchrun), resumable; rank 0
-    writes the index when every rank is done. Only rank 0 reports notices."""
+    writes the index when every rank is done. Only rank 0 reports notices. With `tuning`,
+    each image is pivot-tuned: its latent is the pivot, its delta is in OUT/deltas/."""
     if batch_size < 1:
         raise WplusError("--batch-size must be at least 1")
     rank = Rank.from_env()
     device = rank.device(model.device)
     init_process_group(rank, device)
     try:
-        ws = Workspace(load_generator(model.generator, device), device, model.vgg16)
-        config, loss = ws.embedding(options, emit if rank.rank == 0 else ignore)
+        ws = Workspace.open(replace(model, device=str(device)))
+        tune_config = tuning.config() if tuning else None
+        config, loss = ws.embedding(replace(options, loss=tune_config.loss) if tune_config else options,
+                                    emit if rank.rank == 0 else ignore)
         items = read_manifest(manifest)
         mine = shard(items, rank.rank, rank.world)
         emit(ShardStarted(rank.rank, rank.world, len(mine)))
-        done, failed = embed_shard(ws.G, mine, out, config, loss, batch_size, ws.run_meta(config, loss),
-                                   lambda n: emit(ItemsDone(n)))
+        meta = {**ws.run_meta(config, loss), **({"tune": tune_config.to_dict()} if tune_config else {})}
+        done, failed = embed_shard(ws.G, mine, out, config, loss, batch_size, meta, lambda n: emit(ItemsDone(n)),
+                                   tune_config)
         if rank.world > 1:
             dist.barrier()
         result = DatasetResult(rank, len(items), done, failed)

@@ -17,5 +17,6 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     G, out = convert(args.source, args.dest, args.delta)
     tuned = f" with {args.delta} baked in" if args.delta else ""
-    print(f"converted {args.source} ({G.source_format}, {G.resolution}x{G.resolution}, num_ws {G.num_ws}){tuned} -> {out}")
+    print(f"converted {args.source} ({G.source_format}, {G.resolution}x{G.resolution}, num_ws {G.num_ws})"
+          f"{tuned} -> {out}")
     return 0

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..app import embed_dataset
+from ..app import TuneOptions, embed_dataset
+from ..inversion.tuning import TUNE_PRESETS
 from .options import EDIT_EMBEDDING, add_embedding_options, add_model_options, embed_options, model_options
 from .progress import ConsoleProgress
 
@@ -16,6 +17,8 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     add_model_options(p)
     add_embedding_options(p, EDIT_EMBEDDING)
+    p.add_argument("--tune", choices=sorted(TUNE_PRESETS),
+                   help="pivot-tune every image with this preset: deltas in OUT/deltas/, pivots as the latents")
     p.set_defaults(func=run)
 
 
@@ -23,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     progress = ConsoleProgress()
     try:
-        result = embed_dataset(model_options(args), embed_options(args), args.manifest, out, args.batch_size, progress)
+        tuning = TuneOptions(args.tune) if args.tune else None
+        result = embed_dataset(model_options(args), embed_options(args), args.manifest, out, args.batch_size, progress,
+                               tuning)
     finally:
         progress.close()
     if result.rank.rank != 0:
