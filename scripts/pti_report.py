@@ -21,9 +21,8 @@ from wplus.checkpoints import save_generator
 from wplus.experiments import pti
 from wplus.experiments.common import Context, write_study
 from wplus.inversion import EmbedConfig, embed
-from wplus.inversion.tuning import TUNE_PRESETS, tune
+from wplus.inversion.tuning import TUNE_PRESETS, tune, tuning_loss
 from wplus.io.deltas import save_delta
-from wplus.losses import build_loss
 from wplus.models.delta import GeneratorDelta
 from wplus.models.stylegan2 import Generator, GeneratorConfig
 from wplus.training.dcgan import NZ, load_dcgan_teacher
@@ -79,7 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     G = load_generator()
     images, names, groups = targets(args.teacher, G)
-    loss = build_loss("auto")
+    loss = tuning_loss("auto")
     ctx = Context(G, images, names, EmbedConfig(), loss, None, None, Path(args.out), groups)
     paths = write_study(pti.run(ctx), Path(args.out))
     cfg = TUNE_PRESETS["pti"]

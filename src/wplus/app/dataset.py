@@ -22,7 +22,7 @@ from ..devices import pick_device
 from ..errors import WplusError
 from ..files import write_atomically
 from ..inversion import EmbedConfig, embed
-from ..inversion.tuning import TuneConfig, tune
+from ..inversion.tuning import TuneConfig, tune, tuning_loss
 from ..io.deltas import save_delta
 from ..io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
 from ..io.latents import load_latents, save_latents
@@ -183,8 +183,9 @@ def embed_dataset(model: ModelOptions, options: EmbedOptions, manifest: str | Pa
     try:
         ws = Workspace.open(replace(model, device=str(device)))
         tune_config = tuning.config() if tuning else None
-        config, loss = ws.embedding(replace(options, loss=tune_config.loss) if tune_config else options,
-                                    emit if rank.rank == 0 else ignore)
+        config, loss = ws.embedding(options, emit if rank.rank == 0 else ignore)
+        if tune_config:
+            loss = tuning_loss(tune_config.loss, ws.vgg16).to(device)
         items = read_manifest(manifest)
         mine = shard(items, rank.rank, rank.world)
         emit(ShardStarted(rank.rank, rank.world, len(mine)))

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError, WplusError
-from ..inversion import EmbedConfig, StepState, StopEmbedding
-from ..inversion.tuning import TUNE_PRESETS, TuneConfig, TuneResult, TuneState, tune
+from ..inversion import StepState, StopEmbedding
+from ..inversion.tuning import TUNE_PRESETS, TuneConfig, TuneResult, TuneState, tune, tuning_loss
 from ..io.deltas import save_delta
 from ..io.images import LoadedImage, find_images, image_grid, save_image
 from ..io.latents import save_latents
@@ -86,7 +86,7 @@ def tune_files(ws: Workspace, job: TuneJob, emit: EventSink = ignore,
                stop: threading.Event | None = None) -> TuneFilesResult:
     """Pivot-embed and tune every readable input of `job`, writing each batch's results."""
     config = job.options.config()
-    loss = ws.loss(EmbedConfig(loss=config.loss))
+    loss = tuning_loss(config.loss, ws.vgg16).to(ws.device)
     if loss.warning:
         emit(Notice("warning", loss.warning))
     paths = find_images(job.inputs)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
-from ..inversion.tuning import TUNE_PRESETS, TuneConfig, TuneResult, tune
+from ..inversion.tuning import TUNE_PRESETS, TuneConfig, tune
 from ..losses import psnr
 from ..seeds import z_block
 from .common import Context, StudyResult, metrics, rows_figure
@@ -55,48 +55,56 @@ def _others_kept(G, tuned: list, probes: torch.Tensor) -> list[float]:
     return [psnr(_render(Gi, probes), base).mean().item() for Gi in tuned]
 
 
-def _run_tuning(ctx: Context, config: TuneConfig, pivots: torch.Tensor) -> tuple[TuneResult, float, list]:
-    start = time.perf_counter()
-    result = tune(ctx.G, ctx.images, config, loss=ctx.loss, pivots=pivots)
-    seconds = (time.perf_counter() - start) / len(ctx.images)
-    return result, seconds, [d.apply(ctx.G, fingerprint=d.base_fingerprint) for d in result.deltas]
+NOTE = ("PTI preset: W pivot {pivot_steps} steps at lr {pivot_lr}, then {steps} tuning steps at lr {lr}, rank "
+        "{rank}, locality weight {locality_weight}; W+ gets the same total steps; the `fast` preset has its own "
+        "schedule. seconds_per_image includes the pivot embedding (its share of the batched run). "
+        "others_kept_psnr: base vs tuned renders of 16 random codes. edit_agreement: cosine between the change that "
+        "mixing coarse (0-3) or fine (last 4) layers from a model sample makes in the tuned and in the base "
+        "generator. Figure: target | W+ | W+ coarse mix | W+ fine mix | PTI | PTI coarse mix | PTI fine mix.")
+Run = tuple  # (images, seconds per image, delta KiB or None, per-image generators, total steps)
 
 
-def run(ctx: Context, config: TuneConfig = TUNE_PRESETS["pti"]) -> StudyResult:
-    result = StudyResult("pti", COLUMNS, note=(
-        f"PTI preset: W pivot {config.pivot_steps} steps at lr {config.pivot_lr}, then {config.steps} tuning "
-        f"steps at lr {config.lr}, rank {config.rank}, locality weight {config.locality_weight}; W+ gets the "
-        "same total steps. seconds_per_image includes the pivot embedding (its share of the batched run). "
-        "others_kept_psnr: base vs tuned renders of 16 random codes. edit_agreement: cosine between the change "
-        "that mixing coarse (0-3) or fine (last 4) layers from a model sample makes in the tuned and in the "
-        "base generator. Figure: target | W+ | W+ coarse mix | W+ fine mix | PTI | PTI coarse mix | PTI fine mix."))
+def _runs(ctx: Context, config: TuneConfig) -> tuple[dict[str, Run], torch.Tensor, torch.Tensor]:
+    """Every method's renders, time and tuned generators; the shared pivots; W+ codes."""
     n, budget = len(ctx.images), config.pivot_steps + config.steps
     start = time.perf_counter()
     whole = ctx.embed(space="w+", steps=budget)
-    wplus_seconds = (time.perf_counter() - start) / n
+    runs = {"W+ optimisation": (whole.images, (time.perf_counter() - start) / n, None, [ctx.G] * n, budget)}
     start = time.perf_counter()
     pivots = tune(ctx.G, ctx.images, replace(config, steps=0), loss=ctx.loss).pivots
     pivot_seconds = (time.perf_counter() - start) / n
+    variants = {f"PTI rank {config.rank}": (config, pivots),
+                f"PTI rank {config.rank}, no locality": (replace(config, locality_weight=0.0), pivots),
+                "PTI full fine-tuning": (replace(config, rank=None), pivots),
+                "PTI fast preset": (TUNE_PRESETS["fast"], None)}  # its own, shorter pivot embedding
+    for name, (cfg, given) in variants.items():
+        start = time.perf_counter()
+        tuned_run = tune(ctx.G, ctx.images, cfg, loss=ctx.loss, pivots=given)
+        seconds = (time.perf_counter() - start) / n + (pivot_seconds if given is not None else 0.0)
+        tuned = [d.apply(ctx.G, fingerprint=d.base_fingerprint) for d in tuned_run.deltas]
+        kib = 2 * tuned_run.deltas[0].num_values() / 1024  # float16
+        runs[name] = (tuned_run.images, seconds, kib, tuned, cfg.pivot_steps + cfg.steps)
+    return runs, pivots, whole.latents
+
+
+def run(ctx: Context, config: TuneConfig = TUNE_PRESETS["pti"]) -> StudyResult:
+    result = StudyResult("pti", COLUMNS, note=NOTE.format(**config.to_dict()))
+    n = len(ctx.images)
+    runs, pivots, wplus_codes = _runs(ctx, config)
     donors = ctx.G.mapping(z_block(n, ctx.G.z_dim, 4242))
     probes = ctx.G.mapping(z_block(16, ctx.G.z_dim, 777))
-    runs = {"W+ optimisation": (whole.images, wplus_seconds, None, [ctx.G] * n)}
-    variants = {f"PTI rank {config.rank}": config, f"PTI rank {config.rank}, no locality":
-                replace(config, locality_weight=0.0), "PTI full fine-tuning": replace(config, rank=None)}
-    for name, cfg in variants.items():
-        tuned_run, seconds, tuned = _run_tuning(ctx, cfg, pivots)
-        kib = 2 * tuned_run.deltas[0].num_values() / 1024  # float16
-        runs[name] = (tuned_run.images, seconds + pivot_seconds, kib, tuned)
-    for name, (images, seconds, kib, tuned) in runs.items():
-        kept = _others_kept(ctx.G, tuned, probes) if kib else [float("nan")] * n
-        agree = _edit_agreement(ctx.G, tuned, pivots, donors) if kib else [float("nan")] * n
+    nan = [float("nan")] * n
+    for name, (images, seconds, kib, tuned, steps) in runs.items():
+        kept = _others_kept(ctx.G, tuned, probes) if kib else nan
+        agree = _edit_agreement(ctx.G, tuned, pivots, donors) if kib else nan
         for group, idx in (ctx.groups or {"all": list(range(n))}).items():
             m = metrics(images[idx], ctx.images[idx], ctx)
-            result.rows.append({"method": name, "targets": group, "steps": budget, "psnr": m["psnr"],
+            result.rows.append({"method": name, "targets": group, "steps": steps, "psnr": m["psnr"],
                                 "ms_ssim": m["ms_ssim"], "lpips": m["lpips"], "seconds_per_image": seconds,
-                                "delta_kib": kib if kib else float("nan"),
+                                "delta_kib": kib or float("nan"),
                                 "others_kept_psnr": sum(kept[i] for i in idx) / len(idx),
                                 "edit_agreement": sum(agree[i] for i in idx) / len(idx)})
-    result.figure = _figure(ctx, whole.latents, pivots, donors, runs[f"PTI rank {config.rank}"][3])
+    result.figure = _figure(ctx, wplus_codes, pivots, donors, runs[f"PTI rank {config.rank}"][3])
     return result
 
 

@@ -41,7 +41,7 @@ class TuneConfig:
     lr: float = 3e-4  # Adam learning rate of the weight updates (PTI: 3e-4)
     rank: int | None = 8  # rank of the big weights' updates; None = full fine-tuning
     small: bool = True  # also tune biases, ToRGB, the constant input and noise strengths
-    loss: LossKind = "auto"  # reconstruction loss (auto: MSE + VGG16 when weights exist)
+    loss: LossKind = "auto"  # reconstruction loss (auto: PTI's MSE + LPIPS when VGG16 weights exist)
     locality_weight: float = 0.1  # weight of the locality regulariser (0 = off)
     locality_alpha: float | None = None  # distance of w_r from the pivot; None: half the
     #                                      median |w - w_avg| of the model's samples
@@ -149,6 +149,15 @@ class _Tuner:
         return delta
 
 
+def tuning_loss(kind: str = "auto", vgg16: str | None = None) -> EmbeddingLoss:
+    """The tuning loss: 'auto' is PTI's MSE + LPIPS-VGG when VGG16 weights exist, else the
+    MSE + MS-SSIM fallback (with its one-line `warning`); other kinds as `build_loss`."""
+    if kind != "auto":
+        return build_loss(kind, vgg16=vgg16)
+    loss = build_loss("auto-lpips", vgg16=vgg16)
+    return replace(loss, name="mse+lpips", mse_weight=1.0) if loss.name == "lpips" else loss
+
+
 def _default_alpha(G: torch.nn.Module, n: int = 1000) -> float:
     with torch.no_grad():
         w = G.mapping(z_for_seeds([7], G.z_dim * n, G.w_avg.device).view(n, G.z_dim))[:, 0]
@@ -184,7 +193,7 @@ def tune(G: torch.nn.Module, images: torch.Tensor, config: TuneConfig | None = N
     config = replace(config or TuneConfig(), **overrides)
     check_images(G, images)
     images = images.to(G.w_avg.device)
-    loss = loss or build_loss(config.loss).to(images.device)
+    loss = loss or tuning_loss(config.loss).to(images.device)
     warnings = [loss.warning] if loss.warning else []
     if pivots is None:
         pivot_cfg = EmbedConfig(space=config.pivot, steps=max(1, config.pivot_steps), lr=config.pivot_lr,
