@@ -16,12 +16,12 @@ def add_parser(sub) -> None:
     p.add_argument("inputs", nargs="+", help="image files and/or folders")
     add_model_options(p)
     p.add_argument("--preset", choices=sorted(TUNE_PRESETS), default="pti",
-                   help="pti = the paper's 450 pivot + 350 tuning steps; fast = 150 + 150")
+                   help="pti = the paper's 450 pivot + 350 tuning steps; fast = 150 + 150, locality every 4th step")
     p.add_argument("--pivot", choices=("w", "w+"), help="latent space of the pivot (default w, as PTI)")
     p.add_argument("--pivot-steps", type=int, help="steps of the pivot embedding")
     p.add_argument("--steps", type=int, help="tuning steps")
     p.add_argument("--lr", type=float, help="learning rate of the weight updates")
-    p.add_argument("--rank", type=int, help="rank of the low-rank weight updates (default 8)")
+    p.add_argument("--rank", type=int, help="rank of the low-rank weight updates (default 16)")
     p.add_argument("--full", action="store_true", help="full fine-tuning instead of low-rank updates (big deltas)")
     p.add_argument("--locality", type=float, dest="locality_weight",
                    help="weight of PTI's locality regulariser (default 0.1; 0 = off)")
