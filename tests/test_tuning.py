@@ -132,6 +132,10 @@ def test_cli_tune_then_delta_everywhere(gen_file, tmp_path, capsys):
     rendered = _render(tuned, w)[0].clamp(-1, 1).permute(1, 2, 0).numpy()
     assert np.abs(recon - rendered).max() <= 1.01 / 127.5
 
+    assert main(["info", str(delta_file)]) == 0
+    printed = capsys.readouterr().out
+    assert f"delta of:    generator {G.fingerprint()}" in printed and "at rank 16" in printed
+
     baked = tmp_path / "baked.safetensors"
     assert main(["convert", gen_file, str(baked), "--delta", str(delta_file)]) == 0
     assert torch.equal(_render(load_generator(baked), w), _render(tuned, w))

@@ -36,6 +36,24 @@ def describe(spec: str = "default", G: Generator | None = None) -> GeneratorInfo
                          cfg.mapping_layers, sum(p.numel() for p in G.parameters()), G.fingerprint())
 
 
+@dataclass
+class DeltaInfo:
+    base_fingerprint: str
+    rank: int | None  # None: full updates
+    low_rank: int  # weights with a low-rank update
+    full: int  # tensors with a full update
+    values: int
+    file_bytes: int
+    meta: dict
+
+
+def describe_delta(path: str | Path) -> DeltaInfo:
+    """What `wplus info` shows about a delta file made by `wplus tune`."""
+    delta = load_delta(path)
+    return DeltaInfo(delta.base_fingerprint, delta.rank, len(delta.low_rank), len(delta.full), delta.num_values(),
+                     Path(path).stat().st_size, delta.meta)
+
+
 def convert(source: str | Path, dest: str | Path, delta: str | Path | None = None) -> tuple[Generator, Path]:
     """Write the generator file `source` (any supported format) as native `.safetensors`;
     with `delta` (made by `wplus tune` on that generator), the tuned generator."""
