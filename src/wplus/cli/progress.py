@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -50,21 +51,23 @@ class ConsoleProgress:
 
     def on_step(self, event: StepDone) -> None:
         state = event.state
-        if self.bar is None:
-            return
-        self.bar.update(1)
-        if state.step % 10 == 0 or state.step == state.total_steps - 1:
-            self.bar.set_postfix(loss=f"{state.best_loss.mean():.4f}", psnr=f"{state.psnr.mean():.2f}dB")
+        self._advance(state.step, state.total_steps, lambda: (float(state.best_loss.mean()), float(state.psnr.mean())))
 
     def on_tune_step(self, event: TuneStepDone) -> None:
         state = event.state
+        self._advance(state.step, state.total_steps, lambda: (state.loss, state.psnr))
+        if state.step == state.total_steps - 1:
+            self.close()
+
+    def _advance(self, step: int, total: int, figures: Callable[[], tuple[float, float]]) -> None:
+        """One step on the bar; every 10th (and the last) shows `figures()` = (loss, PSNR), read
+        only then, so the figures' device syncs stay rare."""
         if self.bar is None:
             return
         self.bar.update(1)
-        if state.step % 10 == 0 or state.step == state.total_steps - 1:
-            self.bar.set_postfix(loss=f"{state.loss:.4f}", psnr=f"{state.psnr:.2f}dB")
-        if state.step == state.total_steps - 1:
-            self.close()
+        if step % 10 == 0 or step == total - 1:
+            loss, psnr = figures()
+            self.bar.set_postfix(loss=f"{loss:.4f}", psnr=f"{psnr:.2f}dB")
 
     def _open(self, **kwargs) -> None:
         self.close()
