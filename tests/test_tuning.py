@@ -167,3 +167,22 @@ def test_a_delta_keeps_the_base_models_directions_and_latent_space(tmp_path):
     assert "d.safetensors" in ws.G.source
     assert "smile" in directions_for(ws).directions  # the shipped directions of the base model
     assert torch.equal(ws.G.mapping.fc0.weight, G.mapping.fc0.weight)
+
+
+@pytest.mark.parametrize("family", ["stylegan1", "stylegan3"])
+def test_tuning_and_deltas_work_on_the_other_families(family, tmp_path):
+    from wplus.models.families import make_generator as make_family
+    from wplus.models.stylegan1 import StyleGAN1Config
+    from wplus.models.stylegan3 import StyleGAN3Config
+
+    torch.manual_seed(0)
+    cfg = (StyleGAN1Config(resolution=32, z_dim=16, w_dim=16, channel_base=256, channel_max=16, mapping_layers=2)
+           if family == "stylegan1" else StyleGAN3Config(resolution=32, z_dim=16, w_dim=16, channel_base=256,
+                                                          channel_max=16))
+    G = make_family(cfg).eval().requires_grad_(False)
+    G.compute_w_avg(n=500)
+    before = G.fingerprint()
+    result = tune(G, _target(G), **{**FAST, "steps": 25})
+    assert G.fingerprint() == before and result.history[0][-1] < result.history[0][0]
+    tuned = load_delta(save_delta(result.deltas[0], tmp_path / "d.safetensors")).apply(G)
+    assert torch.equal(_render(tuned, result.pivots), result.images)
