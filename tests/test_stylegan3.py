@@ -19,11 +19,11 @@ from fakes import nvidia_v3_pickle, stylegan3_design, stylegan3_state
 pytest.importorskip("scipy")  # the fakes design NVIDIA's filters with scipy, as NVIDIA does
 
 
-def make_v3(res: int, radial: bool = False, seed: int = 5) -> StyleGAN3Generator:
+def make_v3(res: int, radial: bool = False, seed: int = 5, conv_clamp: float = 256.0) -> StyleGAN3Generator:
     """Tiny random StyleGAN3 with every parameter and buffer non-trivial."""
     torch.manual_seed(seed)
     cfg = StyleGAN3Config(resolution=res, z_dim=16, w_dim=16, channel_base=256, channel_max=16,
-                          conv_kernel=1 if radial else 3, use_radial_filters=radial)
+                          conv_kernel=1 if radial else 3, use_radial_filters=radial, conv_clamp=conv_clamp)
     G = StyleGAN3Generator(cfg)
     with torch.no_grad():
         for name, t in G.named_parameters():
@@ -136,6 +136,18 @@ def test_stylegan3_pickle_renders_as_nvidia_equations(tmp_path, monkeypatch, res
     ref = ref_synthesis(sd, design, ws)
     assert ref.std() > 0.01
     assert (G.synthesis(ws) - ref).abs().max() <= 1e-4
+
+
+def test_small_conv_clamp_clamps_after_the_gain():
+    G = make_v3(32, conv_clamp=0.05)
+    design = stylegan3_design(32, 256, 16, 3, False)
+    for spec in design[1:]:
+        spec["conv_clamp"] = 0.05
+    sd = {k: v.float() for k, v in stylegan3_state(G, design).items()}
+    G.load_state_dict(sd)
+    ws = G.mapping(torch.randn(2, 16))
+    img, ref = G.synthesis(ws), ref_synthesis(sd, design, ws)
+    assert (img - ref).abs().max() <= 1e-5 and (img.abs().max() - 0.25 * 0.05).abs() < 1e-6  # ToRGB clamped
 
 
 @pytest.mark.parametrize("radial", [False, True])

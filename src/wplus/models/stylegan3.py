@@ -169,6 +169,7 @@ class SynthesisLayer(nn.Module):
         self.weight = nn.Parameter(torch.randn(spec.out_channels, spec.in_channels, self.kernel, self.kernel))
         self.bias = nn.Parameter(torch.zeros(spec.out_channels))
         self.register_buffer("magnitude_ema", torch.ones([]))
+        self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
         tmp_rate = max(spec.in_rate, spec.out_rate) * (1 if spec.is_torgb else cfg.lrelu_upsampling)
         self.up, self.down = tmp_rate // spec.in_rate, tmp_rate // spec.out_rate
         up_taps = cfg.filter_size * self.up if self.up > 1 and not spec.is_torgb else 1
@@ -182,18 +183,30 @@ class SynthesisLayer(nn.Module):
         lo = (total + self.up) // 2  # the symmetric sample positions of the paper's appendix C.3
         self.padding = [lo, total - lo, lo, total - lo]
 
+    def _weight_terms(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(conv weight, its squares summed over the kernel [out, in]); ToRGB's as stored, the
+        others normalised to unit RMS per output channel. Cached while the weight is frozen."""
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device, self.weight.dtype)
+        if not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
+            return self._cache[1], self._cache[2]
+        weight = self.weight
+        if not self.is_torgb:
+            weight = weight * weight.square().mean(dim=[1, 2, 3], keepdim=True).rsqrt()
+        terms = (weight, weight.square().sum(dim=[2, 3]))
+        if not self.weight.requires_grad:
+            self._cache = (key, *terms)
+        return terms
+
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]
-        weight = self.weight
+        weight, weight_sq = self._weight_terms()
         if self.is_torgb:
             styles = styles / math.sqrt(weight.shape[1] * self.kernel ** 2)
         else:  # pre-normalisation (per sample here: NVIDIA's batch-wide style RMS cancels in demodulation)
-            weight = weight * weight.square().mean(dim=[1, 2, 3], keepdim=True).rsqrt()
             styles = styles * styles.square().mean(dim=1, keepdim=True).rsqrt()
-        gain = self.magnitude_ema.rsqrt()
-        x = F.conv2d(x * (styles * gain)[:, :, None, None], weight, padding=self.kernel - 1)
+        x = F.conv2d(x * (styles * self.magnitude_ema.rsqrt())[:, :, None, None], weight, padding=self.kernel - 1)
         if not self.is_torgb:
-            dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()  # [N, out]
+            dcoefs = (styles.square() @ weight_sq.t() + 1e-8).rsqrt()  # [N, out]
             x = x * dcoefs[:, :, None, None]
         return filtered_lrelu(x, self.up_filter, self.down_filter, self.bias, self.up, self.down, self.padding,
                               gain=1.0 if self.is_torgb else SQRT2, slope=1.0 if self.is_torgb else 0.2,
