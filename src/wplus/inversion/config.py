@@ -7,7 +7,8 @@ from typing import Literal, get_args, get_type_hints
 from ..errors import ConfigError
 from ..losses import LossKind
 
-Space = Literal["z", "w", "w+"]
+Space = Literal["z", "w", "w+", "w+n"]
+NoiseSchedule = Literal["sequential", "joint"]
 Init = Literal["mean", "random", "sample-mean"]
 NoiseMode = Literal["const", "random", "none"]
 Precision = Literal["auto", "fp32", "bf16"]
@@ -16,7 +17,7 @@ CompileMode = Literal["off", "default", "reduce-overhead"]
 SPACES: tuple[str, ...] = get_args(Space)
 INITS: tuple[str, ...] = get_args(Init)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
-_CHOICES = ("space", "init", "loss", "noise_mode", "precision", "compile")
+_CHOICES = ("space", "init", "loss", "noise_mode", "precision", "compile", "noise_schedule")
 
 #: (field, lowest allowed, highest allowed, lowest is allowed itself)
 _RANGES = [("steps", 1, None, True), ("lr", 0.0, None, True), ("eps", 0.0, None, False),
@@ -24,7 +25,8 @@ _RANGES = [("steps", 1, None, True), ("lr", 0.0, None, True), ("eps", 0.0, None,
            ("perceptual_resolution", 16, None, True), ("patience", 1, None, True),
            ("min_improvement", 0.0, 1.0, True), ("lr_rampup", 0.0, 1.0, True), ("lr_rampdown", 0.0, 1.0, True),
            ("latent_noise", 0.0, None, True), ("latent_noise_ramp", 0.0, 1.0, False),
-           ("noise_weight", 0.0, None, True), ("sync_every", 1, None, True)]
+           ("noise_weight", 0.0, None, True), ("sync_every", 1, None, True), ("noise_split", 0.0, 1.0, True),
+           ("noise_lr", 0.0, None, True)]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class EmbedConfig:
     Every field is checked when the config is made; a bad one raises `ConfigError` naming
     the field, its value and what is allowed."""
 
-    space: Space = "w+"  # latent space optimised: z, w (one w for all layers) or w+
+    space: Space = "w+"  # latent space optimised: z, w (one w for all layers), w+, or w+n (w+ and noise maps)
     steps: int = 1000  # Adam steps (the paper: 5000)
     init: Init = "mean"  # start from the mean latent or a seeded random one
     lr: float = 0.01  # Adam learning rate
@@ -53,8 +55,12 @@ class EmbedConfig:
     lr_rampdown: float = 0.0  # fraction of the steps, at the end, over which lr falls to 0 (half cosine)
     latent_noise: float = 0.0  # std of noise added to the latent at step 0, in units of W's std (W/W+)
     latent_noise_ramp: float = 0.75  # fraction of the steps over which that noise decays (squared) to 0
-    optimise_noise: bool = False  # optimise per-image noise maps too, re-normalised after each step
-    noise_weight: float = 1e5  # weight of the noise maps' autocorrelation penalty (noise.py)
+    optimise_noise: bool = False  # NVIDIA: optimise per-image noise maps (random start) with the latent
+    noise_weight: float | None = None  # maps' autocorrelation penalty (noise.py); None: 1e5, 0 for w+n
+    noise_renormalise: bool | None = None  # maps to mean 0, std 1 after each step; None: on, off for w+n
+    noise_schedule: NoiseSchedule = "sequential"  # w+n: W+ first, then the maps only (I2S++), or joint
+    noise_split: float = 0.5  # w+n sequential: fraction of the steps spent on W+ before the maps
+    noise_lr: float | None = None  # learning rate of the noise maps (None: lr)
     precision: Precision = "auto"  # auto = bf16 autocast on CUDA (where supported), fp32 elsewhere
     compile: CompileMode = "off"  # torch.compile the render + loss; reduce-overhead adds CUDA graphs
     sync_every: int = 32  # steps between the loop's reads of device values (history, checks)
@@ -67,6 +73,8 @@ class EmbedConfig:
                 raise ConfigError(f"unknown {f.name} {getattr(self, f.name)!r}; choose one of {', '.join(choices)}")
         for name, low, high, inclusive in _RANGES:
             value = getattr(self, name)
+            if value is None:
+                continue
             too_low = value < low if inclusive else value <= low
             if too_low or (high is not None and value > high):
                 bound = f">= {low}" if inclusive else f"> {low}"
@@ -76,6 +84,26 @@ class EmbedConfig:
             raise ConfigError(f"betas must be two numbers in [0, 1), got {self.betas}")
         if self.latent_noise and self.space == "z":
             raise ConfigError("latent_noise is added to w: use space w or w+, or latent_noise 0")
+        if self.optimise_noise and self.space == "w+n":
+            raise ConfigError("space w+n optimises the noise maps already: drop optimise_noise (NVIDIA's, "
+                              "for z/w/w+), or use space w+")
+
+    @property
+    def optimises_noise(self) -> bool:
+        """Whether per-image noise maps are optimised (space w+n, or NVIDIA's optimise_noise)."""
+        return self.optimise_noise or self.space == "w+n"
+
+    @property
+    def noise_penalty(self) -> float:
+        """The autocorrelation penalty's weight in effect: 1e5 (NVIDIA) unless set; 0 for w+n (I2S++)."""
+        if self.noise_weight is not None:
+            return self.noise_weight
+        return 0.0 if self.space == "w+n" else 1e5
+
+    @property
+    def renormalises_noise(self) -> bool:
+        """Whether the maps are re-normalised after each step: as set, else NVIDIA's yes, w+n's no."""
+        return self.noise_renormalise if self.noise_renormalise is not None else self.space != "w+n"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -42,7 +42,7 @@ class EmbedResult:
     interrupted: bool = False  # Ctrl-C or a stop request arrived: fields hold the best so far
     error: str | None = None  # why the run stopped early on a failure (fields hold the best so far)
     warnings: list[str] = field(default_factory=list)  # one line each, e.g. the loss fallback
-    noise: list[torch.Tensor] | None = None  # with optimise_noise: the best noise maps, [N, 1, r, r] per layer
+    noise: list[torch.Tensor] | None = None  # w+n / optimise_noise: the best maps, [N, 1, r, r] per noise layer
 
 
 def _select(mask: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
@@ -109,7 +109,8 @@ def check_masks(masks: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
 
 def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None, *,
           loss: str | EmbeddingLoss | None = None, callbacks: Sequence[Callback] = (),
-          seeds: list[int] | None = None, masks: torch.Tensor | None = None, **overrides) -> EmbedResult:
+          seeds: list[int] | None = None, masks: torch.Tensor | None = None, start: torch.Tensor | None = None,
+          start_noise: list[torch.Tensor] | None = None, **overrides) -> EmbedResult:
     """Embed `images` into `G`'s latent space (Image2StyleGAN: Adam on the latent code).
 
     Args:
@@ -123,6 +124,8 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
         seeds: per-image seeds for random init (default: derived from image content).
         masks: per-pixel loss weights in [0, 1] (1 = match this pixel, 0 = ignore it, e.g. a
             hole to inpaint), one per image or one for all; every loss term is weighted.
+        start: starting codes instead of `config.init` (spaces w+ and w+n), e.g. to refine a code.
+        start_noise: w+n: starting noise maps (one per noise layer) instead of the generator's.
 
     Shape:
         images: [N, 3, R, R]; masks: [N or 1, 1, R, R]; result.latents: [N, num_ws, w_dim];
@@ -155,7 +158,8 @@ def embed(G: Generator, images: torch.Tensor, config: EmbedConfig | None = None,
     loss.to(device)
     space = LatentSpace(config.space)
     seeds = seeds if seeds is not None else image_seeds(images, config.seed)
-    run = _Run.start(G, space, Variables.start(G, space, config, seeds), loss, images, masks)
+    variables = Variables.start(G, space, config, seeds, start, start_noise)
+    run = _Run.start(G, space, variables, loss, images, masks)
     best = BestSoFar.start(run.variables.param, images, run.variables.noise)
     log = StepLog(len(images), device, config.sync_every, config.patience if config.early_stop else None,
                   config.min_improvement)
@@ -213,8 +217,8 @@ class _Run:
         ws = self.space.to_ws(self.G, latent)  # fp32: the mapping (Z) stays out of autocast
         with autocast(ws.device, self.precision):
             rendered, per_image = self.score(ws, self.variables.noise)
-        if self.variables.noise is not None:
-            per_image = per_image + self.variables.config.noise_weight * noise_regulariser(self.variables.noise)
+        if self.variables.noise is not None and self.variables.config.noise_penalty > 0:
+            per_image = per_image + self.variables.config.noise_penalty * noise_regulariser(self.variables.noise)
         return per_image, rendered, ws, latent
 
 
@@ -222,13 +226,14 @@ def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: Best
     """The Adam loop. Every step updates `best` and `log` on the device (PSNR over the whole
     image, masks or not); the host reads them only when `log` is due."""
     config, variables = run.variables.config, run.variables
-    opt = torch.optim.Adam(variables.tensors(), lr=config.lr, betas=config.betas, eps=config.eps)
+    opt = torch.optim.Adam(variables.param_groups(), lr=config.lr, betas=config.betas, eps=config.eps)
     schedule = LRSchedule(config.lr_rampup, config.lr_rampdown)
     target = run.prepared["target"]
     for step in range(config.steps):
         if not schedule.constant:
             for group in opt.param_groups:
-                group["lr"] = config.lr * schedule.factor(step, config.steps)
+                group["lr"] = group["base_lr"] * schedule.factor(step, config.steps)
+        variables.begin_step(step, best.param, best.loss)
         per_image, rendered, ws, latent = run.forward(step)
         with torch.no_grad():
             step_psnr = psnr(rendered, target)

@@ -5,7 +5,9 @@ scaled by each layer's `noise_strength`; `G.synthesis(ws, noise=maps)` takes one
 layer instead. Here every image gets its own maps, [N, 1, r, r] per layer, so images stay
 independent in a batch. NVIDIA's projector starts them at N(0, I), penalises their spatial
 autocorrelation at every scale down to 8x8 (`noise_regulariser`, weight 1e5) and re-normalises
-each map to mean 0, std 1 after every step (`renormalise_noise_`).
+each map to mean 0, std 1 after every step (`renormalise_noise_`). Image2StyleGAN++'s W+n
+(space `w+n`) starts them at the generator's `noise_const` maps, without either by default.
+Saved maps are named by layer (`noise_names`: `noise_b8_conv0`, ...).
 """
 from __future__ import annotations
 
@@ -25,6 +27,50 @@ def check_noise_inputs(G: Generator) -> None:
     """Raise `ConfigError` when `G` has no noise inputs to optimise."""
     if not G.synthesis.layers():
         raise ConfigError("this generator has no noise inputs, so its noise maps cannot be optimised")
+
+
+def noise_names(G: Generator) -> list[str]:
+    """One name per noise layer, in `synthesis.layers()` order: 'noise_' + the layer's module
+    path under `synthesis` with dots as underscores (StyleGAN2: noise_b4_conv1, noise_b8_conv0, ...)."""
+    paths = {id(module): name for name, module in G.synthesis.named_modules()}
+    return ["noise_" + paths[id(layer)].replace(".", "_") for layer in G.synthesis.layers()]
+
+
+def check_noise_maps(G: Generator, maps: list[torch.Tensor], n: int) -> list[torch.Tensor]:
+    """`maps` as float32 copies on G's device, [n, 1, r, r] each (a single image's broadcast);
+    a one-line `ConfigError` when they do not fit G's noise layers."""
+    check_noise_inputs(G)
+    layers = G.synthesis.layers()
+    if len(maps) != len(layers):
+        raise ConfigError(f"noise maps: got {len(maps)}, this generator has {len(layers)} noise layers")
+    out = []
+    for m, layer in zip(maps, layers):
+        r = layer.resolution
+        if m.ndim != 4 or tuple(m.shape[1:]) != (1, r, r) or m.shape[0] not in (1, n):
+            raise ConfigError(f"noise maps: expected [{n}, 1, {r}, {r}] for a {r}x{r} layer, got {list(m.shape)}")
+        out.append(m.detach().to(G.w_avg.device, torch.float32).expand(n, -1, -1, -1).clone())
+    return out
+
+
+def named_noise(G: Generator, maps: list[torch.Tensor], index: slice | int = slice(None)) -> dict[str, torch.Tensor]:
+    """`maps[k][index]` by layer name (`noise_names`), [n, 1, r, r] each, for saving beside `w`."""
+    index = slice(index, index + 1) if isinstance(index, int) else index
+    return {name: m[index].detach() for name, m in zip(noise_names(G), maps)}
+
+
+def noise_from_named(G: Generator, named: dict[str, torch.Tensor], index: int | None = None,
+                     source: str = "noise maps") -> list[torch.Tensor] | None:
+    """Maps saved by layer name back in `synthesis.layers()` order (code `index` of each, or all),
+    on G's device; None when there are none; a one-line error when they are not G's layers."""
+    if not named:
+        return None
+    names = noise_names(G)
+    if sorted(named) != sorted(names):
+        missing = [n for n in names if n not in named] or [n for n in named if n not in names]
+        raise ConfigError(f"{source}: noise maps do not fit this generator's noise layers "
+                          f"({len(named)} saved, {len(names)} expected; e.g. {missing[0]})")
+    maps = [named[n] if index is None else named[n][index:index + 1] for n in names]
+    return check_noise_maps(G, maps, len(maps[0]))
 
 
 def init_noise_maps(G: Generator, seeds: list[int], init: NoiseInit = "random") -> list[torch.Tensor]:

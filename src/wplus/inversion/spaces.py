@@ -1,7 +1,7 @@
 """Latent parametrisations: what is optimised (Z, W or W+) and how it becomes ws.
 
 Each space turns a parameter tensor into ws [N, num_ws, w_dim]; the optimisation loop is
-the same for all. Initialisation:
+the same for all. `w+n` is W+ here; its noise maps are `variables.py`'s. Initialisation:
   mean   - W/W+: `G.w_avg` (in W+ repeated per layer); Z: of 1 000 seeded z, the one whose w
            is nearest to `w_avg` (z = 0 is a singular point of the z normalisation).
   random - a sample of the generator's own distribution: w = mapping(z), z ~ N(0, I),
@@ -47,8 +47,16 @@ class LatentSpace:
                 w = centre.view(1, 1, -1).expand(n, 1, -1)
             else:
                 w = G.mapping(z_for_seeds(seeds, G.z_dim, device))[:, :1]
-            layers = G.num_ws if self.name == "w+" else 1
+            layers = G.num_ws if self.name in ("w+", "w+n") else 1
             return w.expand(n, layers, -1).clone()
+
+    def start(self, G: Generator, ws: torch.Tensor) -> torch.Tensor:
+        """The parameter of given starting codes [N, num_ws, w_dim] (W+ and W+n only)."""
+        if self.name not in ("w+", "w+n"):
+            raise ConfigError(f"starting codes need space w+ or w+n, not {self.name}")
+        if ws.ndim != 3 or tuple(ws.shape[1:]) != (G.num_ws, G.w_dim):
+            raise ConfigError(f"starting codes must have shape [N, {G.num_ws}, {G.w_dim}], got {list(ws.shape)}")
+        return ws.detach().to(G.w_avg.device, torch.float32).clone()
 
     def to_ws(self, G: Generator, param: torch.Tensor) -> torch.Tensor:
         if self.name == "z":
