@@ -257,6 +257,31 @@ def test_edit_and_generate_tabs_with_screenshots(new_page, tmp_path):
     assert all((shots / f"web-{tab}.png").stat().st_size > 10_000 for tab in ("embed", "edit", "generate"))
 
 
+def test_tune_tab_downloads_a_delta_that_reproduces_the_render_with_screenshots(new_page, tmp_path):
+    import torch
+
+    from wplus import load_delta, load_generator
+    shots = Path(os.environ.get("WPLUS_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page = new_page()
+    page.get_by_role("tab", name="Tune (PTI)").click()
+    upload(page, "#tune-files", bundled_examples()["astronaut"])
+    page.locator("#tune-preset").get_by_label("fast").check()
+    set_number(page, "#tune-steps", 40)
+    page.locator("#tune-run").click()
+    status = page.locator("#tune-status [data-testid=markdown]")
+    expect(status).to_contain_text("Done: 1 photo(s) tuned", timeout=120_000)
+    assert re.search(r"astronaut: [\d.]+ dB \(pivot\) -> [\d.]+ dB \(tuned\)", status.inner_text())
+    page.screenshot(path=str(shots / "web-tune.png"), full_page=True)
+    delta = load_delta(download(page, "#tune-downloads", "astronaut_delta.safetensors", tmp_path))
+    w, meta = load_latents(download(page, "#tune-downloads", "astronaut.npz", tmp_path))
+    recon = np.asarray(Image.open(download(page, "#tune-downloads", "astronaut_recon.png", tmp_path)), np.float32)
+    assert meta["tune"]["steps"] == 40 and delta.meta["steps"] == 40
+    with torch.no_grad():
+        render = delta.apply(load_generator()).synthesis(w).clamp(-1, 1)[0].permute(1, 2, 0).numpy()
+    assert np.abs((render + 1) * 127.5 - recon).max() <= 1.01
+
+
 def test_serve_without_gradio_is_a_one_line_error(tmp_path):
     if shutil.which("true") is None:
         pytest.skip("no shell tools")

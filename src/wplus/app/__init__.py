@@ -19,6 +19,8 @@ from .events import (
                      ShardStarted,
                      StepDone,
                      StudyStarted,
+                     TuneStepDone,
+                     TuningStarted,
 )
 from .experiments import STUDY_NAMES, run_experiments
 from .generate import GenerateResult, generate, parse_seeds
@@ -44,5 +46,6 @@ __all__ = ["AlignResult", "align_files", "DatasetResult", "embed_dataset", "Edit
            "run_experiments", "GenerateResult", "generate", "parse_seeds", "GeneratorInfo", "convert", "describe",
            "METHODS", "SemanticEdit", "SemanticEditResult", "compute_directions", "directions_for", "edit_file",
            "parse_direction", "parse_sweep",
-           "bundled_examples", "preview", "TunedImage", "TuneFilesResult", "TuneJob", "TuneOptions", "tune_files",
+           "bundled_examples", "preview", "TuneStepDone", "TuningStarted", "TunedImage", "TuneFilesResult",
+           "TuneJob", "TuneOptions", "tune_files",
            "EmbedOptions", "ModelOptions", "Workspace"]

@@ -10,7 +10,7 @@ import gradio as gr
 
 from ..app import ModelOptions, Workspace, bundled_examples
 from ..errors import WplusError
-from . import edit_tab, embed_tab, generate_tab
+from . import edit_tab, embed_tab, generate_tab, tune_tab
 from .context import ServerSettings, WebContext, session_of
 from .sessions import Sessions
 
@@ -32,6 +32,7 @@ def build_app(ws: Workspace, settings: ServerSettings = ServerSettings(),
         with gr.Tabs():
             embed_tab.build(web, embeddings)
             edit_tab.build(web, embeddings)
+            tune_tab.build(web)
             generate_tab.build(web)
 
         def close(request: gr.Request) -> None:
