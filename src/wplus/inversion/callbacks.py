@@ -19,6 +19,7 @@ class StepState:
     best_loss: torch.Tensor  # [N]
     images: torch.Tensor  # [N, 3, H, W]
     ws: torch.Tensor  # [N, num_ws, w_dim]
+    noise: list[torch.Tensor] | None = None  # w+n / optimise_noise: the maps rendered (live: clone to keep)
 
 
 class StopEmbedding(Exception):

@@ -242,7 +242,7 @@ def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: Best
             log.note_best(step, best.loss)
         if callbacks:
             state = StepState(step, config.steps, per_image.detach(), step_psnr, best.loss.clone(),
-                              rendered.detach(), ws.detach())
+                              rendered.detach(), ws.detach(), [m.detach() for m in variables.noise or []] or None)
             for cb in callbacks:
                 cb(state)
         opt.zero_grad(set_to_none=True)
