@@ -8,7 +8,7 @@ from ..checkpoints import load_generator, save_generator
 from ..errors import WplusError
 from ..files import sha256_file
 from ..io.deltas import load_delta
-from ..models.stylegan2 import Generator
+from ..models.base import GeneratorBase as Generator
 
 
 @dataclass
@@ -25,6 +25,8 @@ class GeneratorInfo:
     mapping_layers: int
     parameters: int
     fingerprint: str
+    family: str = "stylegan2"  # stylegan1 | stylegan2 | stylegan3
+    has_noise: bool = True  # per-layer noise inputs (StyleGAN3 has none)
 
 
 def describe(spec: str = "default", G: Generator | None = None) -> GeneratorInfo:
@@ -33,7 +35,8 @@ def describe(spec: str = "default", G: Generator | None = None) -> GeneratorInfo
     cfg = G.config
     return GeneratorInfo(G.source, G.source_format, sha256_file(spec) if Path(spec).is_file() else None,
                          cfg.resolution, cfg.num_ws, cfg.w_dim, cfg.z_dim, cfg.channel_base, cfg.channel_max,
-                         cfg.mapping_layers, sum(p.numel() for p in G.parameters()), G.fingerprint())
+                         cfg.mapping_layers, sum(p.numel() for p in G.parameters()), G.fingerprint(),
+                         G.family, G.has_noise)
 
 
 @dataclass

@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     info = describe(args.generator)
     print(f"source:      {info.source}")
     print(f"format:      {info.format}")
+    print(f"family:      {info.family}{'' if info.has_noise else ' (no noise inputs)'}")
     if info.file_sha256:
         print(f"file sha256: {info.file_sha256}")
     print(f"resolution:  {info.resolution}x{info.resolution}")
