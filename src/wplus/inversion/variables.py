@@ -61,8 +61,7 @@ class Variables:
         """Adam's groups: the latent at `lr`, the maps at `noise_lr`; `base_lr` keeps each one's rate."""
         groups = [{"params": [self.param], "lr": self.config.lr}]
         if self.noise is not None:
-            lr = self.config.noise_lr if self.config.noise_lr is not None else self.config.lr
-            groups.append({"params": self.noise, "lr": lr})
+            groups.append({"params": self.noise, "lr": self.config.noise_rate})
         for group in groups:
             group["base_lr"] = group["lr"]
         return groups
