@@ -124,14 +124,25 @@ class StyleLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros(out_channels))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self.affine = Dense(w_dim, 2 * out_channels, gain=1.0)
+        self._cache: tuple[tuple, torch.Tensor] | None = None
+
+    def _conv_weight(self) -> torch.Tensor:
+        """The scaled kernel (4x4 transposed for 'up'); cached while the weight is frozen."""
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device, self.weight.dtype)
+        if not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        weight = self.weight * self.weight_gain
+        weight = upconv_kernel(weight) if self.kind == "up" else weight
+        if not self.weight.requires_grad:
+            self._cache = (key, weight)
+        return weight
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:
         if self.kind == "conv":
-            x = F.conv2d(x, self.weight * self.weight_gain, padding=1)
+            x = F.conv2d(x, self._conv_weight(), padding=1)
         elif self.kind == "up":
-            x = F.conv_transpose2d(x, upconv_kernel(self.weight * self.weight_gain), stride=2, padding=1)
-            x = blur121(x)
+            x = blur121(F.conv_transpose2d(x, self._conv_weight(), stride=2, padding=1))
         if noise is None and noise_mode == "random":
             noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
         elif noise is None and noise_mode == "const":
