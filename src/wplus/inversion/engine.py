@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable, Sequence
 
 import torch
@@ -202,12 +203,8 @@ class _Run:
         with torch.no_grad(), autocast(images.device, precision):
             prepared = loss.prepare(images, masks)
 
-        def score(ws: torch.Tensor, noise: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
-            rendered = G.synthesis(ws, noise_mode=config.noise_mode, noise=noise).float()
-            return rendered, loss(rendered, prepared)
-
-        if config.compile != "off":
-            score = torch.compile(score, mode=config.compile)
+        score = _compiled_score(config.compile) if config.compile != "off" else _score
+        score = partial(score, G, loss, prepared, config.noise_mode)
         return cls(G, space, variables, loss, prepared, precision, score)
 
     def forward(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -220,6 +217,23 @@ class _Run:
         if self.variables.noise is not None and self.variables.config.noise_penalty > 0:
             per_image = per_image + self.variables.config.noise_penalty * noise_regulariser(self.variables.noise)
         return per_image, rendered, ws, latent
+
+
+def _score(G: Generator, loss: EmbeddingLoss, prepared: dict, noise_mode: str, ws: torch.Tensor,
+           noise: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Render `ws` (with per-image `noise` maps when given) and score it: (render in fp32, loss [N])."""
+    rendered = G.synthesis(ws, noise_mode=noise_mode, noise=noise).float()
+    return rendered, loss(rendered, prepared)
+
+
+_COMPILED: dict[str, Callable] = {}
+
+
+def _compiled_score(mode: str) -> Callable:
+    """`_score` under torch.compile, one per mode for the process (recompiled per generator)."""
+    if mode not in _COMPILED:
+        _COMPILED[mode] = torch.compile(_score, mode=mode)
+    return _COMPILED[mode]
 
 
 def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: BestSoFar) -> None:
