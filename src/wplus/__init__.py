@@ -10,11 +10,12 @@ from .inversion.tuning import TUNE_PRESETS, TuneConfig, TuneResult, tune
 from .io.align import align
 from .io.deltas import load_delta, save_delta
 from .io.images import LoadedImage, load_image
-from .io.latents import load_latents, save_latents
+from .io.latents import load_latents, load_noise_maps, save_latents
 from .models.delta import GeneratorDelta
 from .models.stylegan2 import Generator, GeneratorConfig
 
 __all__ = ["tune", "TuneConfig", "TuneResult", "TUNE_PRESETS", "load_delta", "save_delta", "GeneratorDelta",
            "directions", "edit", "align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
            "ConfigError", "WplusError", "PRESETS", "EmbedConfig", "EmbedResult", "embed", "LoadedImage",
-           "load_image", "load_latents", "save_latents", "Generator", "GeneratorConfig", "__version__"]
+           "load_image", "load_latents", "load_noise_maps", "save_latents", "Generator", "GeneratorConfig",
+           "__version__"]

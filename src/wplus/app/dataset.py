@@ -22,6 +22,7 @@ from ..devices import pick_device
 from ..errors import WplusError
 from ..files import write_atomically
 from ..inversion import EmbedConfig, embed
+from ..inversion.noise import named_noise
 from ..inversion.tuning import TuneConfig, tune, tuning_loss
 from ..io.deltas import save_delta
 from ..io.images import IMAGE_SUFFIXES, ImageLoadError, load_image
@@ -112,6 +113,7 @@ def embed_shard(G: Generator, items: list[Item], out: Path, config: EmbedConfig,
                 failed += 1
         if chunk:
             targets = torch.cat(tensors).to(G.w_avg.device)
+            noise = None
             if tuning:
                 tuned = tune(G, targets, tuning, loss=loss)
                 latents, losses, psnr = tuned.pivots, torch.full((len(chunk),), float("nan")), tuned.psnr
@@ -119,12 +121,13 @@ def embed_shard(G: Generator, items: list[Item], out: Path, config: EmbedConfig,
                     save_delta(tuned.deltas[i], out / "deltas" / f"{item.key}.safetensors", tuning.delta_dtype)
             else:
                 result = embed(G, targets, config, loss=loss)
-                latents, losses, psnr = result.latents, result.loss, result.psnr
+                latents, losses, psnr, noise = result.latents, result.loss, result.psnr, result.noise
             for i, item in enumerate(chunk):
                 save_latents(out / "latents" / f"{item.key}.npz", latents[i:i + 1],
                              {**meta, "source": str(item.path), "index": item.index,
                               **({"delta": f"../deltas/{item.key}.safetensors"} if tuning else {})},
-                             loss=losses[i:i + 1], psnr=psnr[i:i + 1])
+                             loss=losses[i:i + 1], psnr=psnr[i:i + 1],
+                             **(named_noise(G, noise, i) if noise is not None else {}))
             done += len(chunk)
         on_batch(len(todo[start:start + batch_size]))
     return done, failed

@@ -2,13 +2,16 @@
 
 Outputs per input NAME in `out`: NAME.npz (latent + meta), NAME_recon.png, NAME_compare.png
 (target | reconstruction), with `video` NAME.mp4 (the optimisation), with `paste_back` and
-alignment NAME_pasted.png. Results are written per batch as soon as the batch finishes.
+alignment NAME_pasted.png. In w+n NAME.npz also holds the noise maps, named by layer, and
+NAME_recon.png is rendered from the saved arrays, so loading them re-renders it exactly.
+Results are written per batch as soon as the batch finishes.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -16,11 +19,13 @@ from PIL import Image
 
 from ..errors import ConfigError, WplusError
 from ..inversion import EmbedResult, Snapshots, StepState, StopEmbedding, embed
+from ..inversion.noise import named_noise
 from ..io.align import paste_back
 from ..io.images import LoadedImage, find_images, image_grid, read_rgb, save_image, to_uint8
 from ..io.latents import save_latents
 from ..io.masks import load_mask
 from ..io.video import write_video
+from ..models.stylegan2 import Generator
 from .events import BatchFinished, BatchStarted, EventSink, StepDone, ignore
 from .inputs import load_inputs, unique_stems
 from .workspace import EmbedOptions, Workspace
@@ -99,13 +104,13 @@ def embed_files(ws: Workspace, job: EmbedJob, emit: EventSink = ignore,
         targets = torch.cat([item.tensor for item in chunk]).to(ws.device)
         snapshots = Snapshots(every=max(1, config.steps // 120)) if job.video else None
         emit(BatchStarted(b, len(batches), len(chunk), config.steps))
-        callbacks = [_reporter(b, emit, stop)] + ([snapshots] if snapshots else [])
+        callbacks = [reporter(b, emit, stop)] + ([snapshots] if snapshots else [])
         result = embed(ws.G, targets, config, loss=loss, callbacks=callbacks, masks=mask)
         emit(BatchFinished(b, len(batches)))
         for i, item in enumerate(chunk):
             if torch.isfinite(result.loss[i]):  # else stopped before its first step
                 outcome.images.append(_save_one(job, item, stems[start + i], result, i, targets, snapshots,
-                                                {**meta, "steps_run": result.steps}))
+                                                {**meta, "steps_run": result.steps}, ws.G))
         if result.interrupted or result.error:
             outcome.interrupted, outcome.error = result.interrupted, result.error
             outcome.stopped_at = (result.steps, b + 1)
@@ -113,7 +118,8 @@ def embed_files(ws: Workspace, job: EmbedJob, emit: EventSink = ignore,
     return outcome
 
 
-def _reporter(batch: int, emit: EventSink, stop: threading.Event | None):
+def reporter(batch: int, emit: EventSink, stop: threading.Event | None) -> Callable[[StepState], None]:
+    """An `embed` callback: each step as a `StepDone` event; a set `stop` ends the run."""
     def report(state: StepState) -> None:
         emit(StepDone(batch, state))
         if stop is not None and stop.is_set():
@@ -122,15 +128,20 @@ def _reporter(batch: int, emit: EventSink, stop: threading.Event | None):
 
 
 def _save_one(job: EmbedJob, item: LoadedImage, stem: str, result: EmbedResult, i: int,
-              targets: torch.Tensor, snapshots: Snapshots | None, meta: dict) -> EmbeddedImage:
+              targets: torch.Tensor, snapshots: Snapshots | None, meta: dict, G: Generator) -> EmbeddedImage:
     out = job.out
     meta = {**meta, "source": str(item.path), "preprocess": item.note}
+    image, maps = result.images[i], {}
+    if result.noise is not None:  # render what the file holds: float32 w and maps, batch of one
+        maps = named_noise(G, result.noise, i)
+        with torch.no_grad():
+            image = G.synthesis(result.latents[i:i + 1], noise=list(maps.values()))[0]
     done = EmbeddedImage(
         stem, item.path, float(result.psnr[i]),
         save_latents(out / f"{stem}.npz", result.latents[i:i + 1], meta,
-                     loss=result.loss[i:i + 1], psnr=result.psnr[i:i + 1]),
-        save_image(result.images[i], out / f"{stem}_recon.png"),
-        save_image(image_grid(torch.stack([targets[i], result.images[i]])), out / f"{stem}_compare.png"))
+                     loss=result.loss[i:i + 1], psnr=result.psnr[i:i + 1], **maps),
+        save_image(image, out / f"{stem}_recon.png"),
+        save_image(image_grid(torch.stack([targets[i], image])), out / f"{stem}_compare.png"))
     if snapshots and snapshots.frames:
         done.video = write_video(_video_frames(snapshots, i, targets[i:i + 1].cpu()), out / f"{stem}.mp4", fps=24)
     if job.paste_back and item.alignment is not None:

@@ -2,6 +2,7 @@
 
 `edit_file` outputs in `out`: edit.npz (the edited codes: one, or one per sweep frame),
 edit_strip.png (the input's render, then the edits) and, for a sweep, edit.gif (or edit.mp4).
+An input with noise maps (W+n) keeps them: every edit is rendered and saved with the input's maps.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..editing.directions import DirectionSet, apply_direction
 from ..editing.ganspace import ganspace
 from ..editing.sefa import sefa
 from ..errors import WplusError
+from ..inversion.noise import named_noise
 from ..io.images import image_grid, save_image, to_uint8
 from ..io.latents import save_latents
 from ..io.video import write_gif, write_video
@@ -97,18 +99,20 @@ def edit_file(ws: Workspace, spec: str | Path, edit: SemanticEdit, out: Path, di
     """Apply `edit` to the code of `spec` (image, latent file, or `file.npz:K`)."""
     if not edit.directions:
         raise WplusError("name at least one --direction (see `wplus directions list FILE`)")
-    code = sources.coder(ws, emit)(spec)  # [1, num_ws, w_dim]
+    latent = sources.latents(ws, emit)(spec)
+    code = latent.w  # [1, num_ws, w_dim]
     layers = parse_layers(edit.layers, ws.G.num_ws) if edit.layers else None
     strengths = edit.strengths()
     codes = code.expand(len(strengths), -1, -1).clone()
     for name, strength in edit.directions:
         codes = _move(codes, directions, name, strength * strengths, layers)
     out.mkdir(parents=True, exist_ok=True)
-    images = render(ws, torch.cat([code, codes]))
+    images = render(ws, torch.cat([code, codes]), noise=latent.noise)
     strip = save_image(image_grid(images, columns=min(len(images), 8)), out / "edit_strip.png")
     meta = {"input": str(spec), "directions": [list(d) for d in edit.directions], "layers": layers,
             "strengths": strengths.tolist()}
-    latents = save_latents(out / "edit.npz", codes, meta)
+    maps = named_noise(ws.G, [m.expand(len(codes), -1, -1, -1) for m in latent.noise]) if latent.noise else {}
+    latents = save_latents(out / "edit.npz", codes, meta, **maps)
     animation = None
     if edit.sweep is not None:
         frames = [to_uint8(upscale(f[None]))[0] for f in images[1:]]

@@ -45,6 +45,8 @@ class EmbedOptions:
     seed: int | None = None
     early_stop: bool | None = None
     perceptual_resolution: int | None = None
+    noise_schedule: str | None = None  # w+n: sequential or joint
+    noise_split: float | None = None  # w+n sequential: fraction of the steps on W+
 
     def config(self) -> EmbedConfig:
         """The preset with the given settings applied (checked by `EmbedConfig`)."""

@@ -1,4 +1,5 @@
-"""`wplus mix`: crossover style transfer, LAYERS from STYLE and the rest from CONTENT."""
+"""`wplus mix`: crossover style transfer, LAYERS from STYLE and the rest from CONTENT; or,
+with --mask, a spatial crossover: CONTENT where the mask is white, STYLE where it is black."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,8 @@ def add_parser(sub) -> None:
     p.add_argument("content")
     p.add_argument("style")
     p.add_argument("--layers", default="0-3", help="layers taken from STYLE: e.g. 0-3, 8-17, all")
+    p.add_argument("--mask", help="spatial crossover (I2S++): an image, white = CONTENT, black = STYLE; "
+                                  "optimises a code from CONTENT's with --steps/--space (w+ or w+n)")
     p.add_argument("--out", default="wplus-out/mix")
     add_edit_options(p)
     p.set_defaults(func=run)
@@ -21,6 +24,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     result = mix_files(open_workspace(args), args.content, args.style, Path(args.out), args.layers,
-                       edit_sources(args), ConsoleProgress())
-    print(f"content | style | mixed (layers {args.layers} from style): {result.figure}, {result.latents}")
+                       edit_sources(args), ConsoleProgress(), args.mask)
+    what = "mask's blend | result" if args.mask else f"mixed (layers {args.layers} from style)"
+    print(f"content | style | {what}: {result.figure}, {result.latents}")
     return 0

@@ -12,7 +12,7 @@ EMBEDDING_OPTIONS: dict[str, tuple[str, dict]] = {
     "preset": ("--preset", dict(choices=sorted(PRESETS), default="default",
                                 help="paper = 5000 steps as in Image2StyleGAN; default = 1000; "
                                      "fast = 300 with early stop")),
-    "space": ("--space", dict(choices=SPACES, help="latent space (default w+)")),
+    "space": ("--space", dict(choices=SPACES, help="latent space (default w+; w+n = W+ and noise maps, I2S++)")),
     "steps": ("--steps", dict(type=int, help="optimisation steps (overrides the preset)")),
     "init": ("--init", dict(choices=INITS, help="start from the mean latent or a random one")),
     "lr": ("--lr", dict(type=float, help="Adam learning rate (default 0.01)")),
@@ -21,6 +21,9 @@ EMBEDDING_OPTIONS: dict[str, tuple[str, dict]] = {
     "early_stop": ("--early-stop", dict(action="store_true", default=None,
                                         help="stop when the loss stops improving")),
     "seed": ("--seed", dict(type=int, help="seed for random init")),
+    "noise_schedule": ("--noise-schedule", dict(choices=("sequential", "joint"),
+                                                help="w+n: W+ first, then the noise maps only (default), or both")),
+    "noise_split": ("--noise-split", dict(type=float, help="w+n sequential: fraction of the steps on W+ (0.5)")),
 }
 EDIT_EMBEDDING = ("preset", "space", "steps", "loss")  # what editing inputs that are images use
 

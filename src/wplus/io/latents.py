@@ -1,5 +1,7 @@
 """Latent files: `.npz` with key `w` [N, num_ws, w_dim] float32 (NVIDIA's `--projected-w`
-layout) plus optional arrays (`loss`, `psnr`, ...) and a JSON `meta` string."""
+layout) plus optional arrays (`loss`, `psnr`, ...), a JSON `meta` string and, for W+n codes,
+one noise map array per synthesis layer, `noise_<layer>` [N, 1, r, r] float32 (e.g.
+`noise_b8_conv0`; `inversion.noise.noise_names`)."""
 from __future__ import annotations
 
 import json
@@ -85,6 +87,35 @@ def load_latents(path: str | Path) -> tuple[torch.Tensor, dict]:
     if w.ndim != 3:
         raise WplusError(f"{path}: 'w' has shape {list(w.shape)}, expected [N, num_ws, w_dim]")
     return w, meta
+
+
+def load_noise_maps(path: str | Path) -> dict[str, torch.Tensor]:
+    """The noise maps saved beside `w` in a wplus `.npz` (arrays named `noise_*`), by name.
+
+    Args:
+        path: the latent file (`.pt` and files without maps give `{}`).
+
+    Shape:
+        each map: [N, 1, r, r] float32, N as `w`'s.
+
+    Returns:
+        `{name: map}` in file order; `inversion.noise.noise_from_named` orders them for a generator.
+
+    Example:
+        >>> import tempfile
+        >>> path = save_latents(Path(tempfile.mkdtemp()) / "codes.npz", torch.zeros(2, 10, 256),
+        ...                     noise_b4_conv1=torch.zeros(2, 1, 4, 4))
+        >>> {k: tuple(v.shape) for k, v in load_noise_maps(path).items()}
+        {'noise_b4_conv1': (2, 1, 4, 4)}
+    """
+    path = Path(path)
+    if path.suffix == ".pt":
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: torch.from_numpy(data[k].astype(np.float32)) for k in data.files if k.startswith("noise_")}
+    except (OSError, ValueError) as exc:
+        raise WplusError(f"{path}: not a readable .npz latent file ({exc})") from None
 
 
 def _load_rosinality_projection(path: Path) -> tuple[torch.Tensor, dict]:
