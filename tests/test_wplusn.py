@@ -122,12 +122,26 @@ def test_cli_embed_w_plus_n_file_renders_its_recon_png(noisy_G, targets, tmp_pat
                      str(tmp_path / "mixed"), "--device", "cpu"]) == 0
 
 
-def test_w_plus_n_without_noise_inputs_is_a_one_line_error(targets, capsys):
-    G = make_generator()
-    G.synthesis.layers = lambda: []  # a family without noise inputs (StyleGAN3) says this
+def test_w_plus_n_without_noise_inputs_is_a_one_line_error(tmp_path, capsys):
+    from wplus.checkpoints import save_generator
+    from wplus.models.families import make_generator as make_family
+    from wplus.models.stylegan3 import StyleGAN3Config
+    torch.manual_seed(0)
+    G = make_family(StyleGAN3Config(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=8))
+    G.compute_w_avg(n=200)
+    G.eval().requires_grad_(False)
+    with torch.no_grad():
+        target = G.synthesis(G.mapping(torch.randn(1, 8))).clamp(-1, 1)
     with pytest.raises(ConfigError, match="no noise inputs") as info:
-        embed(G, targets, steps=2, loss="mse", space="w+n")
+        embed(G, target, steps=2, loss="mse", space="w+n")
     assert "\n" not in str(info.value)
+    Image.fromarray(((target[0].permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()).save(tmp_path / "x.png")
+    gen = str(save_generator(G, tmp_path / "g3.safetensors"))
+    capsys.readouterr()
+    assert main(["embed", str(tmp_path / "x.png"), "--generator", gen, "--space", "w+n", "--steps", "2",
+                 "--loss", "mse", "--out", str(tmp_path / "o"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "no noise inputs" in err and "\n" not in err
 
 
 @pytest.mark.parametrize("bad, match", [(dict(noise_schedule="both"), "noise_schedule"),

@@ -16,6 +16,7 @@ from ..checkpoints import load_generator
 from ..devices import pick_device
 from ..errors import ConfigError
 from ..inversion import PRESETS, EmbedConfig
+from ..inversion.noise import check_noise_inputs
 from ..io.deltas import load_delta
 from ..losses import EmbeddingLoss, build_loss
 from ..models.stylegan2 import Generator
@@ -101,8 +102,11 @@ class Workspace:
             return self._losses[key]
 
     def embedding(self, options: EmbedOptions, emit: EventSink = ignore) -> tuple[EmbedConfig, EmbeddingLoss]:
-        """The config `options` give and its loss; the loss's fallback warning is emitted."""
+        """The config `options` give and its loss; the loss's fallback warning is emitted. Noise
+        options on a generator without noise inputs fail here, before any work."""
         config = options.config()
+        if config.optimises_noise:
+            check_noise_inputs(self.G)
         loss = self.loss(config)
         if loss.warning:
             emit(Notice("warning", loss.warning))

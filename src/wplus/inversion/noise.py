@@ -26,7 +26,8 @@ _SEED_SALT = 1 << 60  # keeps the maps' random streams apart from the latent's r
 def check_noise_inputs(G: Generator) -> None:
     """Raise `ConfigError` when `G` has no noise inputs to optimise."""
     if not G.synthesis.layers():
-        raise ConfigError("this generator has no noise inputs, so its noise maps cannot be optimised")
+        raise ConfigError("this generator has no noise inputs (StyleGAN3 has none), so there are no noise maps "
+                          "to optimise: use space z, w or w+ without noise options")
 
 
 def noise_names(G: Generator) -> list[str]:
