@@ -3,7 +3,8 @@ holes from the generator's render.
 
 Outputs per input NAME in `out`: NAME.npz (the code), NAME_recon.png (the render),
 NAME_inpainted.png (the photo where the mask keeps it, the render in the holes) and
-NAME_inpaint.png (input with holes greyed | render | inpainted).
+NAME_inpaint.png (input with holes greyed | render | inpainted). In space w+n the noise maps
+are optimised too and saved in NAME.npz.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ..inversion import embed
+from ..inversion.noise import named_noise
 from ..io.images import image_grid, load_image, save_image
 from ..io.latents import save_latents
 from ..io.masks import load_mask
@@ -46,7 +48,8 @@ def inpaint_file(ws: Workspace, photo: str | Path, mask: str | Path, out: Path,
     kept = ((render - target).square() * keep).sum() / (keep.sum() * 3)
     return InpaintResult(
         save_latents(out / f"{name}.npz", result.latents, {**ws.run_meta(config, loss), "source": str(photo),
-                                                              "mask": str(mask), "steps_run": result.steps}),
+                                                              "mask": str(mask), "steps_run": result.steps},
+                     **(named_noise(ws.G, result.noise) if result.noise is not None else {})),
         save_image(render[0], out / f"{name}_recon.png"),
         save_image(filled[0], out / f"{name}_inpainted.png"),
         save_image(image_grid(torch.cat([holes_shown, render, filled])), out / f"{name}_inpaint.png"),
