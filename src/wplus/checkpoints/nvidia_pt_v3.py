@@ -59,7 +59,8 @@ def infer_config(net: PersistentStub, what: str) -> StyleGAN3Config:
     kwargs = dict(net.state.get("_init_kwargs") or {})
     modules = net.modules()
     mapping, synthesis = modules.get("mapping"), modules.get("synthesis")
-    if mapping is None or synthesis is None or "mapping.fc0" not in modules:
+    n_fc = int(mapping.state.get("num_layers", 2)) if mapping is not None else 0
+    if synthesis is None or n_fc < 1 or "mapping.fc0" not in modules or f"mapping.fc{n_fc - 1}" not in modules:
         raise WplusError(f"{what}: the StyleGAN3 generator has no mapping/synthesis networks")
     if int(net.state.get("c_dim") or 0):
         raise WplusError(f"{what}: a class-conditional generator (c_dim > 0) is not supported")
@@ -67,18 +68,18 @@ def infer_config(net: PersistentStub, what: str) -> StyleGAN3Config:
         raise WplusError(f"{what}: {net.state.get('img_channels')} image channels; wplus needs RGB (3)")
     fields = {k: kwargs[k] for k in _FROM_KWARGS if k in kwargs}
     fields.update(_layer_kwargs(modules))
-    for key in ("num_critical", "margin_size", "output_scale"):
-        if key in synthesis.state:
-            fields[key] = synthesis.state[key]
+    stored = ("num_critical", "margin_size", "output_scale")
+    fields.update({k: synthesis.state[k] for k in stored if k in synthesis.state})
+    fields = {k: v.item() if hasattr(v, "item") else v for k, v in fields.items()}  # numpy -> JSON-able
     default_r = fields.get("conv_kernel") == 1 and fields.get("use_radial_filters")
     fields.setdefault("channel_base", 65536 if default_r else 32768)
     fields.setdefault("channel_max", 1024 if default_r else 512)
+    fc0, fc_last = modules["mapping.fc0"], modules[f"mapping.fc{n_fc - 1}"]
     return StyleGAN3Config(
         resolution=int(net.state.get("img_resolution") or synthesis.state["img_resolution"]),
-        z_dim=int(mapping.state.get("z_dim") or net.state["z_dim"]), w_dim=int(mapping.state.get("w_dim") or
-                                                                             net.state["w_dim"]),
-        mapping_layers=int(mapping.state.get("num_layers", 2)),
-        mapping_lr_multiplier=float(modules["mapping.fc0"].state.get("bias_gain", 0.01)),
+        z_dim=int(fc0.tensors()["weight"].shape[1]), w_dim=int(fc_last.tensors()["weight"].shape[0]),
+        mapping_layers=n_fc,
+        mapping_lr_multiplier=float(fc0.state.get("bias_gain", 0.01)),
         w_avg_beta=float(mapping.state.get("w_avg_beta", 0.998)),
         num_layers=int(synthesis.state.get("num_layers", 14)), **fields)
 

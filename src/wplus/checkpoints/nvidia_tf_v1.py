@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Callable
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _fused(res: int, fused_scale) -> bool:
     return fused_scale is True or (fused_scale == "auto" and res >= 128)
 
 
-def make_rule(fused_scale) -> callable:
+def make_rule(fused_scale) -> Callable[[str], Rule | None]:
     """wplus name -> (TF variable name, transform), for the given `fused_scale` setting."""
     def rule(name: str) -> Rule | None:
         if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", name):
