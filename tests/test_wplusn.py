@@ -115,11 +115,21 @@ def test_cli_embed_w_plus_n_file_renders_its_recon_png(noisy_G, targets, tmp_pat
         image = noisy_G.synthesis(w, noise=noise_from_named(noisy_G, load_noise_maps(out / "face.npz")))
     pixels = ((image[0].permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
     assert np.array_equal(pixels, np.asarray(Image.open(out / "face_recon.png").convert("RGB")))
-    # editing commands take the file (with its maps) and files without maps alike
+    # editing commands take the file (with its maps) and files without maps alike; edit keeps the maps
     save_latents(tmp_path / "plain.npz", w)
     for spec in (out / "face.npz", tmp_path / "plain.npz"):
         assert main(["mix", str(spec), str(tmp_path / "plain.npz"), "--generator", str(gen_file), "--out",
                      str(tmp_path / "mixed"), "--device", "cpu"]) == 0
+    from wplus.editing.direction_files import save_directions
+    from wplus.editing.directions import Direction, DirectionSet
+    dirs = tmp_path / "dirs.safetensors"
+    save_directions(dirs, DirectionSet({"up": Direction(torch.ones(TINY.w_dim) / 8, [0, 1], 2.0)}, TINY.w_dim))
+    for spec, has_maps in ((out / "face.npz", True), (tmp_path / "plain.npz", False)):
+        assert main(["edit", str(spec), "--generator", str(gen_file), "--directions", str(dirs), "--direction",
+                     "up=0.5", "--out", str(tmp_path / "e"), "--device", "cpu"]) == 0
+        edited = load_noise_maps(tmp_path / "e" / "edit.npz")
+        assert bool(edited) == has_maps
+        assert all(np.array_equal(edited[k], arrays[k]) for k in edited)
 
 
 def test_w_plus_n_without_noise_inputs_is_a_one_line_error(tmp_path, capsys):
