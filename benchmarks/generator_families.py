@@ -6,7 +6,8 @@ Random-weight generators of the published widths, all measured in one process, s
   v3-t  StyleGAN3-T (channel_base 32768, channel_max 512, 3x3 convs)
   v3-r  StyleGAN3-R (channel_base 65536, channel_max 1024, 1x1 convs, radial filters)
 Only the generator is timed (no loss network): the cost an embedding step adds per family.
-Batch 1, fp32, CPU threads as torch sets them.
+Batch 1, fp32, CPU threads as torch sets them (`--threads 1` gives steadier ratios on a
+machine that other processes share).
 
     python benchmarks/generator_families.py [--resolutions 64,256] [--families v1,v2,v3-t,v3-r]
 """
@@ -57,7 +58,10 @@ def main() -> None:
     parser.add_argument("--families", default="v1,v2,v3-t,v3-r")
     parser.add_argument("--steps", type=int, default=1, help="timed steps per measurement (after one warm-up step)")
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     families = args.families.split(",")
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, fp32, batch {args.batch}, {args.steps} timed steps\n")
