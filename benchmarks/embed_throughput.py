@@ -8,9 +8,12 @@ the real weights) on random-weight generators, all in one process, side by side:
 Peers' seconds per step (NVIDIA stylegan2-ada `projector.py`, rosinality `projector.py`,
 batch 1, config-f widths, fp32) are not run here: they were re-measured side by side, each
 with its own projector loop, by the author of the project's code-health issue on this kind
-of machine (2 cores); see docs/benchmarks.md.
+of machine (2 cores); see docs/benchmarks.md. The second table replicates the cost of
+NVIDIA's loop inside wplus: `--preset nvidia` (one w, per-image noise maps with the 1e5
+autocorrelation penalty and their renormalisation, LPIPS-VGG at up to 256², random VGG
+weights and the shipped LPIPS heads), batch 1, so "vs NVIDIA" compares equal work.
 
-    python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16]
+    python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
 """
 from __future__ import annotations
 
@@ -20,8 +23,9 @@ import time
 
 import torch
 
-from wplus.inversion import embed
-from wplus.losses import EmbeddingLoss, PerceptualDistance
+from wplus.inversion import PRESETS, embed
+from wplus.losses import EmbeddingLoss, LPIPSDistance, PerceptualDistance
+from wplus.losses.lpips import LPIPS, load_heads
 from wplus.models.registry import DEFAULT_CONFIG
 from wplus.models.stylegan2 import Generator, GeneratorConfig
 from wplus.models.vgg16 import VGG16Features
@@ -34,11 +38,28 @@ CONFIGS = {
 PEERS = {"f64": {"NVIDIA": 0.535, "rosinality": 0.758}, "f256": {"NVIDIA": 1.585, "rosinality": 2.79}}
 
 
-def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, steps: int) -> float:
-    embed(G, targets, loss=loss, steps=1)  # warm-up: allocator, oneDNN primitives
+def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, steps: int, **settings) -> float:
+    embed(G, targets, loss=loss, steps=1, **settings)  # warm-up: allocator, oneDNN primitives
     start = time.perf_counter()
-    embed(G, targets, loss=loss, steps=steps)
+    embed(G, targets, loss=loss, steps=steps, **settings)
     return (time.perf_counter() - start) / steps
+
+
+def nvidia_rows(vgg: VGG16Features, configs: list[str], steps: int) -> None:
+    """--preset nvidia at batch 1 against NVIDIA's own loop on the same widths."""
+    loss = EmbeddingLoss("lpips", 0.0, 1.0, perceptual=LPIPSDistance(LPIPS(vgg, load_heads()).eval(), 256))
+    print("\n| generator | wplus --preset nvidia, s / step (batch 1) | NVIDIA projector.py, s / step | vs NVIDIA |")
+    print("|---|---|---|---|")
+    for name in configs:
+        if name not in PEERS:
+            continue
+        G = Generator(CONFIGS[name]).eval().requires_grad_(False)
+        G.compute_w_avg(n=1000)
+        with torch.no_grad():
+            target = G.synthesis(G.mapping(torch.randn(1, G.z_dim)))
+        s = seconds_per_step(G, loss, target, steps, config=PRESETS["nvidia"])
+        peer = PEERS[name]["NVIDIA"]
+        print(f"| {name} ({G.resolution}²) | {s:.3f} | {peer} | {peer / s:.1f}x |", flush=True)
 
 
 def main() -> None:
@@ -47,12 +68,21 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,16")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
     parser.add_argument("--loop-images", type=int, default=2, help="images in the one-at-a-time loop")
+    parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
+    parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
     args = parser.parse_args()
     torch.manual_seed(0)
     vgg = VGG16Features().eval().requires_grad_(False)
     loss = EmbeddingLoss("i2s", 1.0, 1.0, perceptual=PerceptualDistance(vgg, resolution=256))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
           f"torch {torch.__version__}, fp32, W+, {args.steps} timed steps\n")
+    if not args.no_wplus:
+        wplus_rows(loss, args)
+    if not args.no_nvidia:
+        nvidia_rows(vgg, args.configs.split(","), args.steps)
+
+
+def wplus_rows(loss: EmbeddingLoss, args: argparse.Namespace) -> None:
     print("| generator | batch | s / step | image-steps / s | vs one-at-a-time loop | vs NVIDIA | vs rosinality |")
     print("|---|---|---|---|---|---|---|")
     for name in args.configs.split(","):

@@ -217,3 +217,13 @@ def test_lr_schedule_is_applied(tiny_G, targets):
     (grad,) = torch.autograd.grad(loss(tiny_G.synthesis(w), loss.prepare(targets)).sum(), w)
     clear = grad.abs() > 1e-6
     torch.testing.assert_close((seen[2] - seen[1])[clear], -lr / 3 * grad.sign()[clear], atol=lr * 0.01, rtol=0)
+
+
+@pytest.mark.slow
+def test_compiled_render_and_loss_equal_eager(tiny_G, targets):
+    """compile='default' (torch.compile of the render + loss; minutes of compiling on 2 CPU
+    cores) gives the eager results within float tolerance."""
+    loss = build_loss("mse")
+    eager = embed(tiny_G, targets, loss=loss, steps=5)
+    compiled = embed(tiny_G, targets, loss=loss, steps=5, compile="default")
+    torch.testing.assert_close(compiled.latents, eager.latents, atol=1e-5, rtol=0)

@@ -65,8 +65,12 @@ class EmbeddingLoss:
         return loss
 
     def to(self, device: torch.device | str) -> "EmbeddingLoss":
+        """Move VGG16 to `device`; on CUDA its weights go channels-last (cuDNN's fast layout for
+        bf16/TF32 convolutions; the CPU path keeps the layout measured there)."""
         if self.perceptual is not None:
             self.perceptual.to(device)
+            if torch.device(device).type == "cuda":
+                self.perceptual.to(memory_format=torch.channels_last)
         return self
 
 
