@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from wplus.checkpoints import load_generator, save_generator
 from wplus.cli import main
 from wplus.errors import WplusError
-from wplus.models.alias_free import lowpass_filter
+from wplus.models.alias_free import lowpass_filter, upfirdn2d
 from wplus.models.stylegan3 import StyleGAN3Config, StyleGAN3Generator, layer_specs
 
 from fakes import nvidia_v3_pickle, stylegan3_design, stylegan3_state
@@ -148,6 +148,17 @@ def test_small_conv_clamp_clamps_after_the_gain():
     ws = G.mapping(torch.randn(2, 16))
     img, ref = G.synthesis(ws), ref_synthesis(sd, design, ws)
     assert (img - ref).abs().max() <= 1e-5 and (img.abs().max() - 0.25 * 0.05).abs() < 1e-6  # ToRGB clamped
+
+
+@pytest.mark.parametrize("up,down,taps", [(2, 1, 12), (1, 2, 12), (4, 2, 24), (1, 1, 6), (2, 4, 6), (2, 1, 1)])
+def test_upfirdn2d_equals_the_reference(up, down, taps):
+    """Resampling by matrix products = zero insertion, padding (negative: cropping), convolution, decimation."""
+    gen = torch.Generator().manual_seed(up * 100 + down * 10 + taps)
+    x = torch.randn(2, 3, 37, 45, generator=gen)
+    f = None if taps == 1 else torch.rand(taps, generator=gen)
+    for pad in ([5, 6, 5, 6], [-2, 9, 3, -1]):
+        y, ref = upfirdn2d(x, f, up, down, pad, gain=3.0), ref_upfirdn(x, f, up, down, pad, gain=3.0)
+        assert y.shape == ref.shape and (y - ref).abs().max() <= 1e-5 * ref.abs().max()
 
 
 @pytest.mark.parametrize("radial", [False, True])
