@@ -79,7 +79,7 @@ def main() -> None:
     G = load_generator()
     images, names, groups = targets(args.teacher, G)
     loss = tuning_loss("auto")
-    ctx = Context(G, images, names, EmbedConfig(), loss, None, None, Path(args.out), groups)
+    ctx = Context(G, images, names, EmbedConfig(steps=800), loss, None, None, Path(args.out), groups)  # PTI's 450 + 350
     paths = write_study(pti.run(ctx), Path(args.out))
     cfg = TUNE_PRESETS["pti"]
     pivot, tuning = step_times(256)

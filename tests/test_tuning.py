@@ -186,3 +186,18 @@ def test_tuning_and_deltas_work_on_the_other_families(family, tmp_path):
     assert G.fingerprint() == before and result.history[0][-1] < result.history[0][0]
     tuned = load_delta(save_delta(result.deltas[0], tmp_path / "d.safetensors")).apply(G)
     assert torch.equal(_render(tuned, result.pivots), result.images)
+
+
+def test_pti_study_compares_methods_at_the_same_budget(gen_file, tmp_path):
+    import csv
+    assert main(["experiment", "pti", "--generator", gen_file, "--steps", "60", "--loss", "mse",
+                 "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "pti.csv") as f:
+        rows = {(r["method"], r["targets"]): r for r in csv.DictReader(f)}
+    photo = "photo (astronaut)"
+    assert {m for m, _ in rows} == {"W+ optimisation", "PTI rank 16", "PTI rank 16, no locality",
+                                    "PTI full fine-tuning", "PTI fast preset"}
+    assert float(rows["PTI rank 16", photo]["psnr"]) > float(rows["W+ optimisation", photo]["psnr"]) + 1
+    assert float(rows["PTI full fine-tuning", photo]["delta_kib"]) > 2 * float(rows["PTI rank 16", photo]["delta_kib"])
+    assert rows["W+ optimisation", photo]["steps"] == rows["PTI rank 16", photo]["steps"] == "60"
+    assert (tmp_path / "pti.png").stat().st_size > 1000

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from ..errors import WplusError
-from ..experiments import STUDIES
+from ..experiments import EXTRA_STUDIES, STUDIES
 from ..experiments.common import FACE_SAMPLES, Context, bundled_images, generator_samples, write_study
 from ..io.images import find_images
 from ..losses import build_loss
@@ -16,7 +16,7 @@ from .events import EventSink, StudyStarted, ignore
 from .inputs import load_inputs
 from .workspace import EmbedOptions, Workspace
 
-STUDY_NAMES = [*STUDIES, "all"]
+STUDY_NAMES = [*STUDIES, *EXTRA_STUDIES, "all"]
 
 
 def _targets(ws: Workspace, images: str | Path | None) -> tuple[torch.Tensor, list[str], dict[str, list[int]]]:
@@ -50,7 +50,7 @@ def run_experiments(ws: Workspace, name: str, out: Path, options: EmbedOptions =
     written, sections = [], []
     for study in (list(STUDIES) if name == "all" else [name]):
         emit(StudyStarted(study, config.steps))
-        paths = write_study(STUDIES[study](ctx), out)
+        paths = write_study({**STUDIES, **EXTRA_STUDIES}[study](ctx), out)
         sections.append(paths[1].read_text())
         written += paths
     if name == "all":

@@ -23,6 +23,7 @@ from .common import Context, StudyResult, metrics, rows_figure
 COLUMNS = ["method", "targets", "steps", "psnr", "ms_ssim", "lpips", "seconds_per_image", "delta_kib",
            "others_kept_psnr", "edit_agreement"]
 COARSE, FINE = slice(0, 4), slice(-4, None)
+PTI_STEPS = TUNE_PRESETS["pti"].pivot_steps + TUNE_PRESETS["pti"].steps  # 800
 
 
 def _render(G, ws: torch.Tensor) -> torch.Tensor:
@@ -56,12 +57,19 @@ def _others_kept(G, tuned: list, probes: torch.Tensor) -> list[float]:
 
 
 NOTE = ("PTI preset: W pivot {pivot_steps} steps at lr {pivot_lr}, then {steps} tuning steps at lr {lr}, rank "
-        "{rank}, locality weight {locality_weight}; W+ gets the same total steps; the `fast` preset has its own "
-        "schedule. seconds_per_image includes the pivot embedding (its share of the batched run). "
+        "{rank}, locality weight {locality_weight} (PTI's 450 + 350 scaled to the run's --steps); W+ gets the same "
+        "total steps; the `fast` preset's steps are scaled likewise. seconds_per_image includes the pivot "
+        "embedding (its share of the batched run). "
         "others_kept_psnr: base vs tuned renders of 16 random codes. edit_agreement: cosine between the change that "
         "mixing coarse (0-3) or fine (last 4) layers from a model sample makes in the tuned and in the base "
         "generator. Figure: target | W+ | W+ coarse mix | W+ fine mix | PTI | PTI coarse mix | PTI fine mix.")
 Run = tuple  # (images, seconds per image, delta KiB or None, per-image generators, total steps)
+
+
+def scaled(config: TuneConfig, budget: int, base: int) -> TuneConfig:
+    """`config` with its pivot and tuning steps scaled by budget / base (at least 1 each)."""
+    return replace(config, pivot_steps=max(1, round(config.pivot_steps * budget / base)),
+                   steps=max(1, round(config.steps * budget / base)))
 
 
 def _runs(ctx: Context, config: TuneConfig) -> tuple[dict[str, Run], torch.Tensor, torch.Tensor]:
@@ -76,7 +84,7 @@ def _runs(ctx: Context, config: TuneConfig) -> tuple[dict[str, Run], torch.Tenso
     variants = {f"PTI rank {config.rank}": (config, pivots),
                 f"PTI rank {config.rank}, no locality": (replace(config, locality_weight=0.0), pivots),
                 "PTI full fine-tuning": (replace(config, rank=None), pivots),
-                "PTI fast preset": (TUNE_PRESETS["fast"], None)}  # its own, shorter pivot embedding
+                "PTI fast preset": (scaled(TUNE_PRESETS["fast"], budget, PTI_STEPS), None)}  # its own pivot
     for name, (cfg, given) in variants.items():
         start = time.perf_counter()
         tuned_run = tune(ctx.G, ctx.images, cfg, loss=ctx.loss, pivots=given)
@@ -88,6 +96,8 @@ def _runs(ctx: Context, config: TuneConfig) -> tuple[dict[str, Run], torch.Tenso
 
 
 def run(ctx: Context, config: TuneConfig = TUNE_PRESETS["pti"]) -> StudyResult:
+    """The PTI preset's schedule scaled to `ctx.config.steps` in all (its own 800 with `--steps 800`)."""
+    config = scaled(config, ctx.config.steps, PTI_STEPS)
     result = StudyResult("pti", COLUMNS, note=NOTE.format(**config.to_dict()))
     n = len(ctx.images)
     runs, pivots, wplus_codes = _runs(ctx, config)
