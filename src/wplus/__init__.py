@@ -12,10 +12,12 @@ from .io.deltas import load_delta, save_delta
 from .io.images import LoadedImage, load_image
 from .io.latents import load_latents, load_noise_maps, save_latents
 from .models.delta import GeneratorDelta
+from .models.stylegan1 import StyleGAN1Config, StyleGAN1Generator
 from .models.stylegan2 import Generator, GeneratorConfig
+from .models.stylegan3 import StyleGAN3Config, StyleGAN3Generator
 
 __all__ = ["tune", "TuneConfig", "TuneResult", "TUNE_PRESETS", "load_delta", "save_delta", "GeneratorDelta",
            "directions", "edit", "align", "load_generator", "save_generator", "interpolate", "mix", "slerp", "transfer",
            "ConfigError", "WplusError", "PRESETS", "EmbedConfig", "EmbedResult", "embed", "LoadedImage",
            "load_image", "load_latents", "load_noise_maps", "save_latents", "Generator", "GeneratorConfig",
-           "__version__"]
+           "StyleGAN1Config", "StyleGAN1Generator", "StyleGAN3Config", "StyleGAN3Generator", "__version__"]
