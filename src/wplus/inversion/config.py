@@ -13,11 +13,12 @@ Init = Literal["mean", "random", "sample-mean"]
 NoiseMode = Literal["const", "random", "none"]
 Precision = Literal["auto", "fp32", "bf16"]
 CompileMode = Literal["off", "default", "reduce-overhead"]
+Optimiser = Literal["adam", "lbfgs"]
 
 SPACES: tuple[str, ...] = get_args(Space)
 INITS: tuple[str, ...] = get_args(Init)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
-_CHOICES = ("space", "init", "loss", "noise_mode", "precision", "compile", "noise_schedule")
+_CHOICES = ("space", "init", "loss", "noise_mode", "precision", "compile", "noise_schedule", "optimiser")
 
 #: (field, lowest allowed, highest allowed, lowest is allowed itself)
 _RANGES = [("steps", 1, None, True), ("lr", 0.0, None, True), ("eps", 0.0, None, False),
@@ -26,12 +27,12 @@ _RANGES = [("steps", 1, None, True), ("lr", 0.0, None, True), ("eps", 0.0, None,
            ("min_improvement", 0.0, 1.0, True), ("lr_rampup", 0.0, 1.0, True), ("lr_rampdown", 0.0, 1.0, True),
            ("latent_noise", 0.0, None, True), ("latent_noise_ramp", 0.0, 1.0, False),
            ("noise_weight", 0.0, None, True), ("sync_every", 1, None, True), ("noise_split", 0.0, 1.0, True),
-           ("noise_lr", 0.0, None, True)]
+           ("noise_lr", 0.0, None, True), ("lbfgs_memory", 1, None, True), ("max_step", 0.0, None, False)]
 
 
 @dataclass(frozen=True)
 class EmbedConfig:
-    """Settings of one embedding run. Defaults are the paper's, except `steps` (1000).
+    """Settings of one embedding run. Defaults are the paper's (Adam), except `steps` (1000).
 
     Every field is checked when the config is made; a bad one raises `ConfigError` naming
     the field, its value and what is allowed."""
@@ -39,7 +40,7 @@ class EmbedConfig:
     space: Space = "w+"  # latent space optimised: z, w (one w for all layers), w+, or w+n (w+ and noise maps)
     steps: int = 1000  # Adam steps (the paper: 5000)
     init: Init = "mean"  # start from the mean latent or a seeded random one
-    lr: float = 0.01  # Adam learning rate
+    lr: float = 0.01  # Adam learning rate (lbfgs: the first step's largest move of a latent entry)
     betas: tuple[float, float] = (0.9, 0.999)  # Adam betas
     eps: float = 1e-8  # Adam epsilon
     loss: LossKind = "auto"  # auto = i2s (MSE + VGG16) when weights exist, else mse+msssim
@@ -64,6 +65,9 @@ class EmbedConfig:
     precision: Precision = "auto"  # auto = bf16 autocast on CUDA (where supported), fp32 elsewhere
     compile: CompileMode = "off"  # torch.compile the render + loss; reduce-overhead adds CUDA graphs
     sync_every: int = 32  # steps between the loop's reads of device values (history, checks)
+    optimiser: Optimiser = "adam"  # adam, or lbfgs: per-image L-BFGS, one evaluation per step (lbfgs.py)
+    lbfgs_memory: int = 100  # lbfgs: curvature pairs kept per image
+    max_step: float = 0.5  # lbfgs: largest move of any latent entry in one step
 
     def __post_init__(self) -> None:
         hints = get_type_hints(EmbedConfig)
@@ -84,6 +88,10 @@ class EmbedConfig:
             raise ConfigError(f"betas must be two numbers in [0, 1), got {self.betas}")
         if self.latent_noise and self.space == "z":
             raise ConfigError("latent_noise is added to w: use space w or w+, or latent_noise 0")
+        if self.optimiser == "lbfgs" and (self.optimises_noise or self.latent_noise or self.lr_rampup
+                                          or self.lr_rampdown):
+            raise ConfigError("optimiser lbfgs optimises the latent alone, without a learning-rate schedule: "
+                              "use optimiser adam for noise maps, latent noise or lr ramps")
         if self.optimise_noise and self.space == "w+n":
             raise ConfigError("space w+n optimises the noise maps already: drop optimise_noise (NVIDIA's, "
                               "for z/w/w+), or use space w+")
@@ -124,10 +132,14 @@ NVIDIA = EmbedConfig(space="w", steps=1000, init="sample-mean", lr=0.1, lr_rampu
                      latent_noise=0.05, latent_noise_ramp=0.75, optimise_noise=True, noise_weight=1e5,
                      loss="auto-lpips")
 
-#: Named settings. `paper`: Image2StyleGAN's 5000 Adam steps at lr 0.01; `nvidia`: see NVIDIA.
+#: Named settings. `paper`: Image2StyleGAN's 5000 Adam steps at lr 0.01. `default`: 500 steps
+#: of per-image L-BFGS (measured on the default model: the paper's PSNR after 5000 steps in
+#: about 400; docs/benchmarks.md). `fast`: 150 of them, stopping early once no image improves.
+#: `nvidia`: see NVIDIA. `EmbedConfig()` itself (what `embed` uses without a config) is Adam
+#: at lr 0.01 for 1000 steps.
 PRESETS: dict[str, EmbedConfig] = {
     "paper": EmbedConfig(steps=5000),
-    "default": EmbedConfig(),
-    "fast": EmbedConfig(steps=300, early_stop=True, patience=50),
+    "default": EmbedConfig(optimiser="lbfgs", lr=0.2, steps=500),
+    "fast": EmbedConfig(optimiser="lbfgs", lr=0.2, steps=150, early_stop=True, patience=50),
     "nvidia": NVIDIA,
 }

@@ -19,6 +19,7 @@ from ..models.stylegan2 import Generator
 from ..runtime import keep_freed_memory
 from .callbacks import Callback, StepState, StopEmbedding
 from .config import EmbedConfig
+from .lbfgs import BatchedLBFGS
 from .noise import noise_regulariser
 from .precision import autocast, resolve_precision, tf32_allowed
 from .schedule import LRSchedule
@@ -236,11 +237,18 @@ def _compiled_score(mode: str) -> Callable:
     return _COMPILED[mode]
 
 
+def _optimiser(variables: Variables) -> torch.optim.Adam | BatchedLBFGS:
+    config = variables.config
+    if config.optimiser == "lbfgs":
+        return BatchedLBFGS(variables.param, config.lr, config.lbfgs_memory, config.max_step)
+    return torch.optim.Adam(variables.param_groups(), lr=config.lr, betas=config.betas, eps=config.eps)
+
+
 def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: BestSoFar) -> None:
     """The Adam loop. Every step updates `best` and `log` on the device (PSNR over the whole
     image, masks or not); the host reads them only when `log` is due."""
     config, variables = run.variables.config, run.variables
-    opt = torch.optim.Adam(variables.param_groups(), lr=config.lr, betas=config.betas, eps=config.eps)
+    opt = _optimiser(variables)
     schedule = LRSchedule(config.lr_rampup, config.lr_rampdown)
     target = run.prepared["target"]
     for step in range(config.steps):
@@ -261,7 +269,7 @@ def _optimise(run: _Run, callbacks: Sequence[Callback], log: StepLog, best: Best
                 cb(state)
         opt.zero_grad(set_to_none=True)
         per_image.sum().backward()
-        opt.step()
+        opt.step(per_image.detach()) if isinstance(opt, BatchedLBFGS) else opt.step()
         variables.after_step()
         if log.due(step) and log.read(step):
             return
