@@ -50,11 +50,16 @@ class EmbedOptions:
     noise_split: float | None = None  # w+n sequential: fraction of the steps on W+
 
     def config(self) -> EmbedConfig:
-        """The preset with the given settings applied (checked by `EmbedConfig`)."""
+        """The preset with the given settings applied (checked by `EmbedConfig`). Space w+n on an
+        L-BFGS preset (which optimises the latent alone) runs on Adam at `EmbedConfig`'s lr and
+        steps (0.01, 1000) instead, keeping the preset's early stop."""
         if self.preset not in PRESETS:
             raise ConfigError(f"unknown preset {self.preset!r}; choose one of {', '.join(sorted(PRESETS))}")
+        preset = PRESETS[self.preset]
+        if self.space == "w+n" and preset.optimiser == "lbfgs":
+            preset = replace(preset, optimiser="adam", lr=EmbedConfig.lr, steps=EmbedConfig.steps)
         given = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "preset"}
-        return replace(PRESETS[self.preset], **{k: v for k, v in given.items() if v is not None})
+        return replace(preset, **{k: v for k, v in given.items() if v is not None})
 
 
 class Workspace:

@@ -1,6 +1,8 @@
 """W+ against W+n (Image2StyleGAN++ section 3): the same targets embedded in W+, in W+n with the
 sequential schedule (W+ for the first half of the steps, then the noise maps alone) and with
-the joint one, at the same total steps; and whether what the maps learned survives an edit.
+the joint one, at the same total steps, all with Adam (the run's lr, or `EmbedConfig`'s 0.01
+when the run's preset is L-BFGS, which cannot optimise maps); and whether what the maps
+learned survives an edit.
 
 Targets: the study's images, plus (for a generator with noise inputs) the three model samples
 of the default targets rendered with fresh random noise maps instead of the generator's own,
@@ -16,6 +18,7 @@ import math
 import torch
 
 from ..editing.mix import mix
+from ..inversion import EmbedConfig
 from ..inversion.noise import init_noise_maps
 from ..losses import psnr
 from ..losses.ssim import ms_ssim_per_image
@@ -96,8 +99,9 @@ def run(ctx: Context) -> StudyResult:
         style = ctx.G.mapping(z_block(1, ctx.G.z_dim, EDIT_SEED, ctx.G.w_avg.device))
     edit_truth = [truth.edit_target(ctx.G, i, style) for i in range(len(targets))]
     renders = {}
+    adam = {} if ctx.config.optimiser == "adam" else dict(optimiser="adam", lr=EmbedConfig.lr)
     for name, overrides in METHODS.items():
-        result = ctx.embed(targets, optimise_noise=False, **overrides)
+        result = ctx.embed(targets, optimise_noise=False, **adam, **overrides)
         renders[name] = _renders(ctx.G, result.latents, result.noise, style)
     strengths = [abs(float(layer.noise_strength)) for layer in ctx.G.synthesis.layers()]
     shown = f"{min(strengths):.3g}-{max(strengths):.3g}" if strengths else "none (no noise inputs)"
