@@ -190,14 +190,14 @@ def test_tuning_and_deltas_work_on_the_other_families(family, tmp_path):
 
 def test_pti_study_compares_methods_at_the_same_budget(gen_file, tmp_path):
     import csv
-    assert main(["experiment", "pti", "--generator", gen_file, "--steps", "60", "--loss", "mse",
-                 "--out", str(tmp_path)]) == 0
+    assert main(["experiment", "pti", "--generator", gen_file, "--preset", "paper", "--steps", "60", "--loss", "mse",
+                 "--out", str(tmp_path)]) == 0  # paper: W+ with Image2StyleGAN's Adam
     with open(tmp_path / "pti.csv") as f:
         rows = {(r["method"], r["targets"]): r for r in csv.DictReader(f)}
     photo = "photo (astronaut)"
-    assert {m for m, _ in rows} == {"W+ optimisation", "PTI rank 16", "PTI rank 16, no locality",
+    assert {m for m, _ in rows} == {"W+ optimisation (adam)", "PTI rank 16", "PTI rank 16, no locality",
                                     "PTI full fine-tuning", "PTI fast preset"}
-    assert float(rows["PTI rank 16", photo]["psnr"]) > float(rows["W+ optimisation", photo]["psnr"]) + 1
+    assert float(rows["PTI rank 16", photo]["psnr"]) > float(rows["W+ optimisation (adam)", photo]["psnr"]) + 1
     assert float(rows["PTI full fine-tuning", photo]["delta_kib"]) > 2 * float(rows["PTI rank 16", photo]["delta_kib"])
-    assert rows["W+ optimisation", photo]["steps"] == rows["PTI rank 16", photo]["steps"] == "60"
+    assert rows["W+ optimisation (adam)", photo]["steps"] == rows["PTI rank 16", photo]["steps"] == "60"
     assert (tmp_path / "pti.png").stat().st_size > 1000

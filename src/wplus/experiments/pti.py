@@ -77,7 +77,8 @@ def _runs(ctx: Context, config: TuneConfig) -> tuple[dict[str, Run], torch.Tenso
     n, budget = len(ctx.images), config.pivot_steps + config.steps
     start = time.perf_counter()
     whole = ctx.embed(space="w+", steps=budget)
-    runs = {"W+ optimisation": (whole.images, (time.perf_counter() - start) / n, None, [ctx.G] * n, budget)}
+    seconds = (time.perf_counter() - start) / n
+    runs = {f"W+ optimisation ({ctx.config.optimiser})": (whole.images, seconds, None, [ctx.G] * n, budget)}
     start = time.perf_counter()
     pivots = tune(ctx.G, ctx.images, replace(config, steps=0), loss=ctx.loss).pivots
     pivot_seconds = (time.perf_counter() - start) / n
