@@ -227,3 +227,12 @@ def test_compiled_render_and_loss_equal_eager(tiny_G, targets):
     eager = embed(tiny_G, targets, loss=loss, steps=5)
     compiled = embed(tiny_G, targets, loss=loss, steps=5, compile="default")
     torch.testing.assert_close(compiled.latents, eager.latents, atol=1e-5, rtol=0)
+
+
+def test_auto_precision_is_bf16_only_for_adam_on_cuda():
+    from wplus.inversion.precision import resolve_precision
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_precision("auto", cpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
+    assert resolve_precision("auto", cuda, "lbfgs") == "fp32"  # L-BFGS loses 2 dB in bf16 (measured)
+    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        assert resolve_precision("auto", cuda, "adam") == "bf16"

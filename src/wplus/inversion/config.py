@@ -62,7 +62,7 @@ class EmbedConfig:
     noise_schedule: NoiseSchedule = "sequential"  # w+n: W+ first, then the maps only (I2S++), or joint
     noise_split: float = 0.5  # w+n sequential: fraction of the steps spent on W+ before the maps
     noise_lr: float | None = None  # learning rate of the noise maps; None: lr, 0.1 for w+n
-    precision: Precision = "auto"  # auto = bf16 autocast on CUDA (where supported), fp32 elsewhere
+    precision: Precision = "auto"  # auto = bf16 autocast for Adam on CUDA (where supported), else fp32
     compile: CompileMode = "off"  # torch.compile the render + loss; reduce-overhead adds CUDA graphs
     sync_every: int = 32  # steps between the loop's reads of device values (history, checks)
     optimiser: Optimiser = "adam"  # adam, or lbfgs: per-image L-BFGS, one evaluation per step (lbfgs.py)

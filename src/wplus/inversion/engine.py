@@ -200,7 +200,7 @@ class _Run:
     def start(cls, G: Generator, space: LatentSpace, variables: Variables, loss: EmbeddingLoss,
               images: torch.Tensor, masks: torch.Tensor | None) -> "_Run":
         config = variables.config
-        precision = resolve_precision(config.precision, images.device)
+        precision = resolve_precision(config.precision, images.device, config.optimiser)
         with torch.no_grad(), autocast(images.device, precision):
             prepared = loss.prepare(images, masks)
 
