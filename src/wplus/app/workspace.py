@@ -48,6 +48,7 @@ class EmbedOptions:
     perceptual_resolution: int | None = None
     noise_schedule: str | None = None  # w+n: sequential or joint
     noise_split: float | None = None  # w+n sequential: fraction of the steps on W+
+    precision: str | None = None  # auto, fp32 or bf16
 
     def config(self) -> EmbedConfig:
         """The preset with the given settings applied (checked by `EmbedConfig`). Space w+n on an

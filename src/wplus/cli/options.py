@@ -5,22 +5,23 @@ import argparse
 from pathlib import Path
 
 from ..app import EditSources, EmbedOptions, ModelOptions, Workspace
-from ..inversion import INITS, LOSS_KINDS, PRESETS, SPACES
+from ..inversion import INITS, LOSS_KINDS, PRECISIONS, PRESETS, SPACES
 
 #: Embedding settings: name -> (flag, argparse keywords). None defaults mean "the preset's".
 EMBEDDING_OPTIONS: dict[str, tuple[str, dict]] = {
     "preset": ("--preset", dict(choices=sorted(PRESETS), default="default",
-                                help="paper = 5000 steps as in Image2StyleGAN; default = 1000; "
-                                     "fast = 300 with early stop")),
+                                help="paper = 5000 Adam steps as in Image2StyleGAN; default = 500 "
+                                     "L-BFGS steps; fast = 150 with early stop; nvidia = NVIDIA's projector")),
     "space": ("--space", dict(choices=SPACES, help="latent space (default w+; w+n = W+ and noise maps, I2S++)")),
     "steps": ("--steps", dict(type=int, help="optimisation steps (overrides the preset)")),
     "init": ("--init", dict(choices=INITS, help="start from the mean latent or a random one")),
-    "lr": ("--lr", dict(type=float, help="Adam learning rate (default 0.01)")),
+    "lr": ("--lr", dict(type=float, help="Adam learning rate (paper 0.01); L-BFGS: the first step's size")),
     "loss": ("--loss", dict(choices=LOSS_KINDS, help="auto = paper's MSE+VGG16 if weights exist")),
     "perceptual_resolution": ("--perceptual-resolution", dict(type=int, help="VGG input side (default 256)")),
     "early_stop": ("--early-stop", dict(action="store_true", default=None,
                                         help="stop when the loss stops improving")),
     "seed": ("--seed", dict(type=int, help="seed for random init")),
+    "precision": ("--precision", dict(choices=PRECISIONS, help="auto = bf16 autocast for Adam on CUDA, else fp32")),
     "noise_schedule": ("--noise-schedule", dict(choices=("sequential", "joint"),
                                                 help="w+n: W+ first, then the noise maps only (default), or both")),
     "noise_split": ("--noise-split", dict(type=float, help="w+n sequential: fraction of the steps on W+ (0.5)")),
