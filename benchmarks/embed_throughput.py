@@ -14,6 +14,7 @@ autocorrelation penalty and their renormalisation, LPIPS-VGG at up to 256², ran
 weights and the shipped LPIPS heads), batch 1, so "vs NVIDIA" compares equal work.
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
+                                          [--precision fp32|bf16]
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, s
     return (time.perf_counter() - start) / steps
 
 
-def nvidia_rows(vgg: VGG16Features, configs: list[str], steps: int) -> None:
+def nvidia_rows(vgg: VGG16Features, configs: list[str], steps: int, precision: str) -> None:
     """--preset nvidia at batch 1 against NVIDIA's own loop on the same widths."""
     loss = EmbeddingLoss("lpips", 0.0, 1.0, perceptual=LPIPSDistance(LPIPS(vgg, load_heads()).eval(), 256))
     print("\n| generator | wplus --preset nvidia, s / step (batch 1) | NVIDIA projector.py, s / step | vs NVIDIA |")
@@ -57,7 +58,7 @@ def nvidia_rows(vgg: VGG16Features, configs: list[str], steps: int) -> None:
         G.compute_w_avg(n=1000)
         with torch.no_grad():
             target = G.synthesis(G.mapping(torch.randn(1, G.z_dim)))
-        s = seconds_per_step(G, loss, target, steps, config=PRESETS["nvidia"])
+        s = seconds_per_step(G, loss, target, steps, config=PRESETS["nvidia"], precision=precision)
         peer = PEERS[name]["NVIDIA"]
         print(f"| {name} ({G.resolution}²) | {s:.3f} | {peer} | {peer / s:.1f}x |", flush=True)
 
@@ -70,16 +71,17 @@ def main() -> None:
     parser.add_argument("--loop-images", type=int, default=2, help="images in the one-at-a-time loop")
     parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
     parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     args = parser.parse_args()
     torch.manual_seed(0)
     vgg = VGG16Features().eval().requires_grad_(False)
     loss = EmbeddingLoss("i2s", 1.0, 1.0, perceptual=PerceptualDistance(vgg, resolution=256))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}, fp32, W+, {args.steps} timed steps\n")
+          f"torch {torch.__version__}, {args.precision}, W+, {args.steps} timed steps\n")
     if not args.no_wplus:
         wplus_rows(loss, args)
     if not args.no_nvidia:
-        nvidia_rows(vgg, args.configs.split(","), args.steps)
+        nvidia_rows(vgg, args.configs.split(","), args.steps, args.precision)
 
 
 def wplus_rows(loss: EmbeddingLoss, args: argparse.Namespace) -> None:
@@ -90,10 +92,10 @@ def wplus_rows(loss: EmbeddingLoss, args: argparse.Namespace) -> None:
         G.compute_w_avg(n=1000)
         with torch.no_grad():
             pool = G.synthesis(G.mapping(torch.randn(max(map(int, args.batch_sizes.split(","))), G.z_dim)))
-        loop = sum(seconds_per_step(G, loss, pool[i:i + 1], args.steps)
+        loop = sum(seconds_per_step(G, loss, pool[i:i + 1], args.steps, precision=args.precision)
                    for i in range(args.loop_images)) / args.loop_images
         for b in map(int, args.batch_sizes.split(",")):
-            per_image = seconds_per_step(G, loss, pool[:b], args.steps) / b
+            per_image = seconds_per_step(G, loss, pool[:b], args.steps, precision=args.precision) / b
             peers = PEERS.get(name, {})
             cells = [f"{peers[p] / per_image:.1f}x" if p in peers else "-" for p in ("NVIDIA", "rosinality")]
             print(f"| {name} ({G.resolution}²) | {b} | {per_image * b:.3f} | {1 / per_image:.2f} | "
