@@ -267,7 +267,9 @@ def test_tune_tab_downloads_a_delta_that_reproduces_the_render_with_screenshots(
     page.get_by_role("tab", name="Tune (PTI)").click()
     upload(page, "#tune-files", bundled_examples()["astronaut"])
     page.locator("#tune-preset").get_by_label("fast").check()
+    expect(page.locator("#tune-steps input[type=number]")).to_have_value("150")  # the preset's, set first
     set_number(page, "#tune-steps", 40)
+    expect(page.locator("#tune-steps input[type=number]")).to_have_value("40")
     page.locator("#tune-run").click()
     status = page.locator("#tune-status [data-testid=markdown]")
     expect(status).to_contain_text("Done: 1 photo(s) tuned", timeout=120_000)
