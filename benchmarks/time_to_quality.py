@@ -10,8 +10,9 @@ render (lowest loss) at that time. Two clocks:
 Models and targets:
   default - the embedded 64² model; held-out samples of its DCGAN teacher (seed 6, as
             scripts/default_model_report.py) and the bundled astronaut photo, FFHQ-aligned;
-  f256    - a random-weight config-f generator at 256²; its own samples as targets, every
-            preset's steps (and patience) scaled by --f256-scale, so those curves are short.
+  f256    - a random-weight config-f generator at 256²; its own sample as the target, every
+            preset's steps (and patience) scaled by --f256-scale, so those curves are short;
+            `default-long` is the default preset with --f256-long times those steps.
 Without VGG16 weights every preset's 'auto' loss is MSE + MS-SSIM (a warning says so); with
 them (--vgg16 or the hub cache) the LPIPS of the final results is added to the table.
 
@@ -42,7 +43,8 @@ from wplus.models.vgg16 import VGGWeightsNotFound
 
 PRESET_NAMES = ("paper", "default", "fast", "nvidia")
 TEACHER = Path(__file__).resolve().parents[1] / ".." / "shared" / "weights" / "dcgan_faces" / "weights.tar"
-COLOURS = {"paper": (31, 119, 180), "default": (214, 39, 40), "fast": (44, 160, 44), "nvidia": (148, 103, 189)}
+COLOURS = {"paper": (31, 119, 180), "default": (214, 39, 40), "fast": (44, 160, 44), "nvidia": (148, 103, 189),
+           "default-long": (255, 127, 14)}
 
 
 @dataclass
@@ -125,19 +127,24 @@ def time_steps(G: Generator, targets: torch.Tensor, configs: dict[str, EmbedConf
     return best
 
 
-def ratios(curves: dict[str, Curve], clock: str) -> dict[str, float]:
-    """default's time to paper's and nvidia's final PSNR, over their own total times."""
+def ratios(curves: dict[str, Curve], clock: str, runner: str = "default") -> dict[str, float]:
+    """`runner`'s time to paper's and nvidia's final PSNR, over their own total times."""
     times = {name: (c.modelled() if clock == "modelled" else c.wall) for name, c in curves.items()}
     out = {}
     for peer in ("paper", "nvidia"):
-        if peer in curves and "default" in curves:
-            reach = curves["default"].time_to(curves[peer].psnr[-1], times["default"])
+        if peer in curves and runner in curves:
+            reach = curves[runner].time_to(curves[peer].psnr[-1], times[runner])
             out[peer] = reach / times[peer][-1]
     return out
 
 
-def measure(G: Generator, targets: torch.Tensor, model: str, scale: float, args, lpips) -> dict[str, Curve]:
+def measure(G: Generator, targets: torch.Tensor, model: str, scale: float, args, lpips,
+            long: float = 1.0) -> dict[str, Curve]:
+    """Every preset's curve and step time; with `long` > 1 also `default-long`, the default
+    preset with `long` times its (scaled) steps."""
     configs = {name: scaled(PRESETS[name], scale) if scale != 1 else PRESETS[name] for name in args.presets}
+    if long > 1 and "default" in configs:
+        configs["default-long"] = scaled(PRESETS["default"], scale * long)
     losses = {name: build_loss(args.loss or c.loss, perceptual_resolution=c.perceptual_resolution).to(G.w_avg.device)
               for name, c in configs.items()}
     curves = {name: run_preset(G, targets, name, c, model, losses[name], lpips) for name, c in configs.items()}
@@ -154,16 +161,18 @@ def print_tables(all_curves: dict[str, dict[str, Curve]], notes: dict[str, str])
             lp = "-" if math.isnan(c.lpips) else f"{c.lpips:.3f}"
             print(f"| {model} | {notes[model]} | {c.preset} | {len(c.psnr)} | {c.step_s:.4f} | {c.psnr[-1]:.2f} | "
                   f"{lp} | {c.wall[-1]:.1f} | {c.modelled()[-1]:.1f} |")
-    print("\n| model | default reaches | PSNR (dB) | after (modelled s) | share of the peer's time, modelled | "
+    print("\n| model | run reaches | PSNR (dB) | after (modelled s) | share of the peer's time, modelled | "
           "same, wall |")
     print("|---|---|---|---|---|---|")
     for model, curves in all_curves.items():
-        modelled, wall = ratios(curves, "modelled"), ratios(curves, "wall")
-        for peer in modelled:
-            target = curves[peer].psnr[-1]
-            reach = curves["default"].time_to(target, curves["default"].modelled())
-            print(f"| {model} | {peer}'s final | {target:.2f} | {reach:.1f} | {modelled[peer]:.1%} | "
-                  f"{wall[peer]:.1%} |")
+        for runner in [name for name in curves if name.startswith("default")]:
+            modelled, wall = ratios(curves, "modelled", runner), ratios(curves, "wall", runner)
+            for peer in modelled:
+                target = curves[peer].psnr[-1]
+                reach = curves[runner].time_to(target, curves[runner].modelled())
+                cells = ("not reached", "-", "-") if math.isnan(reach) else (
+                    f"{reach:.1f}", f"{modelled[peer]:.1%}", f"{wall[peer]:.1%}")
+                print(f"| {model} | {runner}: {peer}'s final | {target:.2f} | {' | '.join(cells)} |")
 
 
 def write_csv(all_curves: dict[str, dict[str, Curve]], path: Path) -> None:
@@ -226,6 +235,8 @@ def main() -> None:
     parser.add_argument("--loss", help="loss for every preset (default: each preset's own)")
     parser.add_argument("--f256-scale", type=float, default=0.05, help="share of each preset's steps at 256²")
     parser.add_argument("--skip-f256", action="store_true")
+    parser.add_argument("--f256-long", type=float, default=4.0,
+                        help="at 256² also run the default preset with this many times its scaled steps")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     parser.add_argument("--timing-steps", type=int, default=12)
     parser.add_argument("--out", default="docs")
@@ -247,7 +258,7 @@ def main() -> None:
             own = f256.synthesis(f256.mapping(torch.randn(1, f256.z_dim))).clamp(-1, 1)
         notes["f256"] = f"1 own sample, steps x {args.f256_scale}"
         print(f"random config-f 256², {notes['f256']}")
-        all_curves["f256"] = measure(f256, own, "f256", args.f256_scale, args, lpips)
+        all_curves["f256"] = measure(f256, own, "f256", args.f256_scale, args, lpips, args.f256_long)
     out = Path(args.out) / "img"
     out.mkdir(parents=True, exist_ok=True)
     write_csv(all_curves, out / "time-to-quality.csv")
