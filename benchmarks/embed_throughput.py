@@ -11,9 +11,10 @@ with its own projector loop, by the author of the project's code-health issue on
 of machine (2 cores); see docs/benchmarks.md. The second table replicates the cost of
 NVIDIA's loop inside wplus: `--preset nvidia` (one w, per-image noise maps with the 1e5
 autocorrelation penalty and their renormalisation, LPIPS-VGG at up to 256², random VGG
-weights and the shipped LPIPS heads), batch 1, so "vs NVIDIA" compares equal work.
+weights and the shipped LPIPS heads), batch 1 and batched, so "vs NVIDIA" compares equal work.
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
+                                          [--nvidia-batch-sizes 1,4]
                                           [--precision fp32|bf16]
 """
 from __future__ import annotations
@@ -46,21 +47,22 @@ def seconds_per_step(G: Generator, loss: EmbeddingLoss, targets: torch.Tensor, s
     return (time.perf_counter() - start) / steps
 
 
-def nvidia_rows(vgg: VGG16Features, configs: list[str], steps: int, precision: str) -> None:
-    """--preset nvidia at batch 1 against NVIDIA's own loop on the same widths."""
+def nvidia_rows(vgg: VGG16Features, configs: list[str], batch_sizes: list[int], steps: int, precision: str) -> None:
+    """--preset nvidia per image-step, batched, against NVIDIA's own loop (batch 1) on the same widths."""
     loss = EmbeddingLoss("lpips", 0.0, 1.0, perceptual=LPIPSDistance(LPIPS(vgg, load_heads()).eval(), 256))
-    print("\n| generator | wplus --preset nvidia, s / step (batch 1) | NVIDIA projector.py, s / step | vs NVIDIA |")
-    print("|---|---|---|---|")
+    print("\n| generator | batch | wplus --preset nvidia, s / image-step | NVIDIA projector.py, s / step | vs NVIDIA |")
+    print("|---|---|---|---|---|")
     for name in configs:
         if name not in PEERS:
             continue
         G = Generator(CONFIGS[name]).eval().requires_grad_(False)
         G.compute_w_avg(n=1000)
         with torch.no_grad():
-            target = G.synthesis(G.mapping(torch.randn(1, G.z_dim)))
-        s = seconds_per_step(G, loss, target, steps, config=PRESETS["nvidia"], precision=precision)
-        peer = PEERS[name]["NVIDIA"]
-        print(f"| {name} ({G.resolution}²) | {s:.3f} | {peer} | {peer / s:.1f}x |", flush=True)
+            pool = G.synthesis(G.mapping(torch.randn(max(batch_sizes), G.z_dim)))
+        for b in batch_sizes:
+            s = seconds_per_step(G, loss, pool[:b], steps, config=PRESETS["nvidia"], precision=precision) / b
+            peer = PEERS[name]["NVIDIA"]
+            print(f"| {name} ({G.resolution}²) | {b} | {s:.3f} | {peer} | {peer / s:.2f}x |", flush=True)
 
 
 def main() -> None:
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,16")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
     parser.add_argument("--loop-images", type=int, default=2, help="images in the one-at-a-time loop")
+    parser.add_argument("--nvidia-batch-sizes", default="1,4")
     parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
     parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
@@ -81,7 +84,8 @@ def main() -> None:
     if not args.no_wplus:
         wplus_rows(loss, args)
     if not args.no_nvidia:
-        nvidia_rows(vgg, args.configs.split(","), args.steps, args.precision)
+        nvidia_rows(vgg, args.configs.split(","), [int(b) for b in args.nvidia_batch_sizes.split(",")], args.steps,
+                    args.precision)
 
 
 def wplus_rows(loss: EmbeddingLoss, args: argparse.Namespace) -> None:

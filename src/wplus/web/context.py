@@ -15,7 +15,7 @@ from PIL import Image
 from ..app import Workspace
 from ..errors import WplusError
 from .sessions import Sessions
-from .uploads import public
+from .uploads import check_pixels, public, upload_paths
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,22 @@ class WebContext:
     def compute(self) -> dict:
         """Event options of every handler that runs on the device: one shared queue slot pool."""
         return {"concurrency_limit": self.settings.concurrency, "concurrency_id": "device"}
+
+    def start_run(self, files, request: gr.Request, kind: str) -> tuple[list[Path], Path, threading.Event]:
+        """A run on uploaded photos: (their paths, a fresh output folder, the session's cleared
+        stop flag); a page error when nothing was uploaded or an image is too large."""
+        paths = upload_paths(files)
+        if not paths:
+            raise gr.Error("Upload at least one photo (or pick the example) first.")
+        check_pixels(paths, self.settings.max_pixels)
+        session = session_of(request)
+        stop = self.sessions.stop_flag(session)
+        stop.clear()
+        return paths, self.sessions.run_folder(session, kind), stop
+
+    def stop_run(self, request: gr.Request) -> None:
+        """The Stop button: ends the session's run (its best results so far are written)."""
+        self.sessions.stop_flag(session_of(request)).set()
 
 
 def user_errors(fn: Callable) -> Callable:

@@ -19,8 +19,8 @@ from ..app import (
     preview,
 )
 from ..inversion import PRESETS, SPACES
-from .context import WebContext, enlarged, file_list, in_background, session_of, user_errors
-from .uploads import check_pixels, public, upload_paths
+from .context import WebContext, enlarged, file_list, in_background, user_errors
+from .uploads import public
 
 UPDATES_PER_RUN = 25  # live refreshes of the preview and curve per batch (at most ~3 a second)
 
@@ -71,25 +71,16 @@ def build(web: WebContext, embeddings: gr.State) -> None:
     def run_embed(files, align, space, preset, steps, video, embeddings, request: gr.Request):
         yield from _run(web, files, align, space, preset, steps, video, embeddings, request)
 
-    def stop_run(request: gr.Request) -> None:
-        web.sessions.stop_flag(session_of(request)).set()
-
     preset.change(lambda p: min(PRESETS[p].steps, web.settings.max_steps), preset, steps, queue=False)
-    stop.click(stop_run, None, None, queue=False)  # outside the queue: acts while the run holds its slot
+    stop.click(web.stop_run, None, None, queue=False)  # outside the queue: acts while the run holds its slot
     run.click(run_embed, [files, align, space, preset, steps, video, embeddings],
               [status, faces, current, curve, results, downloads, embeddings], **web.compute())
 
 
 def _run(web: WebContext, files, align: bool, space: str, preset: str, steps: float, video: bool,
          embeddings: dict, request: gr.Request):
-    paths = upload_paths(files)
-    if not paths:
-        raise gr.Error("Upload at least one photo (or pick the example) first.")
-    check_pixels(paths, web.settings.max_pixels)
-    session = session_of(request)
-    stop = web.sessions.stop_flag(session)
-    stop.clear()
-    job = EmbedJob(paths, web.sessions.run_folder(session, "embed"),
+    paths, folder, stop = web.start_run(files, request, "embed")
+    job = EmbedJob(paths, folder,
                    EmbedOptions(preset=preset, space=space, steps=int(steps)), align=align, paste_back=align,
                    video=video)
     view = LiveView(job.batch_size)

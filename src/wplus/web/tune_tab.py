@@ -17,8 +17,8 @@ from ..app import (
     tune_files,
 )
 from ..inversion.tuning import TUNE_PRESETS
-from .context import WebContext, enlarged, file_list, in_background, session_of, user_errors
-from .uploads import check_pixels, public, upload_paths
+from .context import WebContext, enlarged, file_list, in_background, user_errors
+from .uploads import public
 
 REFRESH_SECONDS = 0.5  # the page is refreshed at most this often while a run goes
 
@@ -52,23 +52,14 @@ def build(web: WebContext) -> None:
     def run_tune(files, align, preset, steps, request: gr.Request):
         yield from _run(web, files, align, preset, steps, request)
 
-    def stop_run(request: gr.Request) -> None:
-        web.sessions.stop_flag(session_of(request)).set()
-
     preset.change(lambda p: min(TUNE_PRESETS[p].steps, web.settings.max_steps), preset, steps, queue=False)
-    stop.click(stop_run, None, None, queue=False)
+    stop.click(web.stop_run, None, None, queue=False)
     run.click(run_tune, [files, align, preset, steps], [status, current, results, downloads], **web.compute())
 
 
 def _run(web: WebContext, files, align: bool, preset: str, steps: float, request: gr.Request):
-    paths = upload_paths(files)
-    if not paths:
-        raise gr.Error("Upload at least one photo (or pick the example) first.")
-    check_pixels(paths, web.settings.max_pixels)
-    session = session_of(request)
-    stop = web.sessions.stop_flag(session)
-    stop.clear()
-    job = TuneJob(paths, web.sessions.run_folder(session, "tune"), TuneOptions(preset, steps=int(steps)), align=align)
+    paths, folder, stop = web.start_run(files, request, "tune")
+    job = TuneJob(paths, folder, TuneOptions(preset, steps=int(steps)), align=align)
     view = TuneView()
     for kind, value in in_background(lambda emit: tune_files(web.ws, job, emit, stop), stop):
         if kind == "failed":
