@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError, WplusError
+from . import winograd
 from .base import NOISE_MODES, FamilyConfig, GeneratorBase, Provenance, check_positive, truncate
 
 __all__ = ["GeneratorConfig", "Generator", "Provenance", "NOISE_MODES", "fir_kernel", "fir_filter", "upsample2d"]
@@ -143,6 +144,7 @@ class SynthesisLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
+        self._winograd: tuple[tuple, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def _weight_terms(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         """(conv weight in the layout the conv op wants, sum_k w^2 [out, in]).
@@ -161,6 +163,13 @@ class SynthesisLayer(nn.Module):
             self._cache = (key, *terms)
         return self._cache[1], self._cache[2]
 
+    def _winograd_terms(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The frozen weight in Winograd form (models/winograd.py), cached like `_weight_terms`."""
+        key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
+        if self._winograd is None or self._winograd[0] != key:
+            self._winograd = (key, winograd.transform_weight(self.weight.detach()))
+        return self._winograd[1]
+
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]
@@ -169,6 +178,8 @@ class SynthesisLayer(nn.Module):
         if self.up:  # transposed conv (stride 2), then FIR: NVIDIA's conv2d_resample(up=2)
             x = F.conv_transpose2d(x, weight, stride=2)
             x = fir_filter(x, 1, 1, gain=4.0)
+        elif winograd.eligible(self.weight, x):
+            x = winograd.conv3x3(x, self._winograd_terms())
         else:
             x = F.conv2d(x, weight, padding=1)
         # Demodulation: 1/sqrt(sum_{i,k} (w[o,i,k] * s[n,i])^2), computed as a matmul.
