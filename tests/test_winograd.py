@@ -5,10 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers import make_generator
 from wplus.inversion import EmbedConfig, embed
 from wplus.models import winograd
 from wplus.models.stylegan2 import GeneratorConfig
+from wplus.models.vgg16 import CONV_INDEX, VGG16Features
+
+from helpers import make_generator
 
 WIDE = GeneratorConfig(resolution=64, z_dim=64, w_dim=64, channel_base=256 * 64, channel_max=256, mapping_layers=2)
 
@@ -57,7 +59,7 @@ def test_generator_renders_and_gradients_match_the_direct_path(monkeypatch):
     ws = G.mapping(torch.randn(2, G.z_dim, generator=torch.Generator().manual_seed(1)))
     img, grad = synthesis_and_grad(G, ws)
     wide = [layer for layer in G.synthesis.layers() if not layer.up and layer.resolution >= 32]
-    assert wide and all(layer._winograd is not None for layer in wide)  # the fast path ran
+    assert wide and all(layer._winograd._value is not None for layer in wide)  # the fast path ran
     monkeypatch.setenv("WPLUS_NO_WINOGRAD", "1")
     ref_img, ref_grad = synthesis_and_grad(G, ws)
     assert relative_error(img, ref_img) < 1e-4
@@ -74,7 +76,7 @@ def test_cached_transform_follows_weight_changes():
         layer.weight.mul_(-1.5)  # an in-place change, as applying a PTI delta makes
         x = torch.randn(1, 256, 64, 64)
         expected = F.conv2d(x, layer.weight, padding=1)
-        assert relative_error(winograd.conv3x3(x, layer._winograd_terms()), expected) < 2e-5
+        assert relative_error(winograd.conv3x3(x, layer._winograd.get(layer.weight)), expected) < 2e-5
 
 
 def test_embedding_quality_is_unchanged(monkeypatch):
@@ -86,3 +88,23 @@ def test_embedding_quality_is_unchanged(monkeypatch):
     monkeypatch.setenv("WPLUS_NO_WINOGRAD", "1")
     direct = embed(G, target, config)
     assert abs(fast.psnr[0] - direct.psnr[0]) < 0.05
+
+
+def test_vgg16_features_match_the_direct_path(monkeypatch):
+    torch.manual_seed(0)
+    vgg = VGG16Features().eval().requires_grad_(False)
+    x = torch.randn(1, 3, 256, 256, requires_grad=True)
+    names = ["conv1_2", "conv3_2", "conv4_2"]
+
+    def features_and_grad():
+        feats = vgg(x, names)
+        (grad,) = torch.autograd.grad(sum(f.square().mean() for f in feats), x)
+        return feats, grad
+
+    feats, grad = features_and_grad()
+    assert vgg._winograd[CONV_INDEX["conv4_2"]]._value is not None  # 512 channels at 32²: fast path
+    monkeypatch.setenv("WPLUS_NO_WINOGRAD", "1")
+    ref_feats, ref_grad = features_and_grad()
+    for f, r in zip(feats, ref_feats):
+        assert relative_error(f, r) < 1e-4
+    assert relative_error(grad, ref_grad) < 1e-4

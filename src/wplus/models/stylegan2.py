@@ -144,7 +144,7 @@ class SynthesisLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
-        self._winograd: tuple[tuple, tuple[torch.Tensor, torch.Tensor]] | None = None
+        self._winograd = winograd.TransformCache()
 
     def _weight_terms(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         """(conv weight in the layout the conv op wants, sum_k w^2 [out, in]).
@@ -163,13 +163,6 @@ class SynthesisLayer(nn.Module):
             self._cache = (key, *terms)
         return self._cache[1], self._cache[2]
 
-    def _winograd_terms(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The frozen weight in Winograd form (models/winograd.py), cached like `_weight_terms`."""
-        key = (self.weight._version, self.weight.data_ptr(), self.weight.device)
-        if self._winograd is None or self._winograd[0] != key:
-            self._winograd = (key, winograd.transform_weight(self.weight.detach()))
-        return self._winograd[1]
-
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]
@@ -179,7 +172,7 @@ class SynthesisLayer(nn.Module):
             x = F.conv_transpose2d(x, weight, stride=2)
             x = fir_filter(x, 1, 1, gain=4.0)
         elif winograd.eligible(self.weight, x):
-            x = winograd.conv3x3(x, self._winograd_terms())
+            x = winograd.conv3x3(x, self._winograd.get(self.weight))
         else:
             x = F.conv2d(x, weight, padding=1)
         # Demodulation: 1/sqrt(sum_{i,k} (w[o,i,k] * s[n,i])^2), computed as a matmul.

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import WplusError
+from . import winograd
 
 VGG16_URL = "https://download.pytorch.org/models/vgg16-397923af.pth"
 VGG16_FILENAME = "vgg16-397923af.pth"
@@ -57,13 +58,17 @@ class VGG16Features(nn.Module):
                 layers += [nn.Conv2d(in_ch, v, 3, padding=1), nn.ReLU(inplace=False)]
                 in_ch = v
         self.features = nn.Sequential(*layers)
+        self._winograd = {i: winograd.TransformCache() for i, m in enumerate(layers) if isinstance(m, nn.Conv2d)}
 
     def forward(self, x: torch.Tensor, layers: list[str]) -> list[torch.Tensor]:
         """Activations of `layers` (names like 'conv3_2'), after their ReLU."""
         wanted = {CONV_INDEX[name] + 1: name for name in layers}
         found: dict[str, torch.Tensor] = {}
         for i, module in enumerate(self.features):
-            x = module(x)
+            if i in self._winograd and winograd.eligible(module.weight, x):
+                x = winograd.conv3x3(x, self._winograd[i].get(module.weight)) + module.bias[:, None, None]
+            else:
+                x = module(x)
             if i in wanted:
                 found[wanted[i]] = x
                 if len(found) == len(wanted):

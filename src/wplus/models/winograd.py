@@ -96,6 +96,20 @@ class _WinogradConv(torch.autograd.Function):
         return _convolve(grad, ctx.u_back), None, None
 
 
+class TransformCache:
+    """One layer's `transform_weight`, recomputed only when its weight changes (in place too)."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def get(self, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        key = (weight._version, weight.data_ptr(), weight.device)
+        if self._value is None or self._key != key:
+            self._key, self._value = key, transform_weight(weight.detach())
+        return self._value
+
+
 def conv3x3(x: torch.Tensor, transformed: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """`F.conv2d(x, w, padding=1)` for frozen `w`, given `transform_weight(w)`; differentiable
     in `x` only."""
