@@ -14,7 +14,7 @@ autocorrelation penalty and their renormalisation, LPIPS-VGG at up to 256², ran
 weights and the shipped LPIPS heads), batch 1 and batched, so "vs NVIDIA" compares equal work.
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
-                                          [--nvidia-batch-sizes 1,4]
+                                          [--nvidia-batch-sizes 1,4,16]
                                           [--precision fp32|bf16]
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,4,16")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
     parser.add_argument("--loop-images", type=int, default=2, help="images in the one-at-a-time loop")
-    parser.add_argument("--nvidia-batch-sizes", default="1,4")
+    parser.add_argument("--nvidia-batch-sizes", default="1,4,16")
     parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
     parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
