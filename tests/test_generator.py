@@ -121,6 +121,17 @@ def test_fir_filter_matches_reference_convolution():
     ref = torch.nn.functional.conv2d(torch.nn.functional.pad(x, [2, 1, 2, 1]).reshape(10, 1, 12, 12),
                                      (fir_kernel() * 4)[None, None]).reshape(2, 5, 9, 9)
     assert torch.allclose(fir_filter(x, 2, 1, gain=4.0), ref, atol=1e-5)
+    ref = torch.nn.functional.conv2d(torch.nn.functional.pad(x, [1, 1, 1, 1]).reshape(10, 1, 11, 11),
+                                     (fir_kernel() * 4)[None, None]).reshape(2, 5, 8, 8)
+    assert torch.allclose(fir_filter(x, 1, 1, gain=4.0), ref, atol=1e-5)
+
+
+def test_upsample2d_is_zero_insertion_then_fir():
+    from wplus.models.stylegan2 import fir_filter
+    x = torch.randn(2, 3, 5, 7)
+    zeros = torch.zeros(2, 3, 10, 14)
+    zeros[..., ::2, ::2] = x
+    assert torch.allclose(upsample2d(x), fir_filter(zeros, 2, 1, gain=4.0), atol=1e-5)
 
 
 def test_cached_weight_terms_follow_weight_updates(tiny_G):
