@@ -15,7 +15,10 @@ weights and the shipped LPIPS heads), batch 1 and batched, so "vs NVIDIA" compar
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
                                           [--nvidia-batch-sizes 1,4,16]
-                                          [--precision fp32|bf16]
+                                          [--precision fp32|bf16] [--nvidia-seconds f64=S,f256=S]
+
+`--nvidia-seconds` replaces the quoted NVIDIA seconds per step by ones measured on this machine
+(CPU speed and its run-to-run noise differ a lot between machines: measure the peer close in time).
 """
 from __future__ import annotations
 
@@ -75,7 +78,15 @@ def main() -> None:
     parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
     parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--nvidia-seconds", default="", help="NVIDIA projector.py s/step measured here, "
+                        "as config=seconds pairs: f64=1.4,f256=3.7")
     args = parser.parse_args()
+    for pair in filter(None, args.nvidia_seconds.split(",")):
+        name, _, seconds = pair.partition("=")
+        try:
+            PEERS[name]["NVIDIA"] = float(seconds)
+        except (KeyError, ValueError):
+            parser.error(f"--nvidia-seconds: expected f64=S or f256=S (seconds per step), got {pair!r}")
     torch.manual_seed(0)
     vgg = VGG16Features().eval().requires_grad_(False)
     loss = EmbeddingLoss("i2s", 1.0, 1.0, perceptual=PerceptualDistance(vgg, resolution=256))
