@@ -6,13 +6,19 @@ BIN    := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+WEB_STAMP  := $(VENV)/.installed-web
 
 .PHONY: demo test test-all lint serve screenshots bench experiments clean
 
-# wplus with its web UI (demo, serve); the test tools (pytest, ruff, playwright) only for tests.
+# wplus itself (demo, bench, experiments); its web UI only for serve; the test tools
+# (pytest, ruff, playwright) and the web UI for tests. The demo skips Gradio: a minute less.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(WEB_STAMP): $(STAMP)
 	$(BIN)/pip install -q -e ".[web]"
 	touch $@
 
@@ -35,7 +41,7 @@ test-all: lint
 	$(BIN)/python -m pytest -q --runslow
 
 # The browser UI on http://127.0.0.1:7860 (Ctrl-C stops it and deletes its session files).
-serve: $(STAMP)
+serve: $(WEB_STAMP)
 	$(BIN)/wplus serve
 
 # Screenshots of each tab of the web UI, taken by its browser tests (needs Debian's chromium).
