@@ -15,7 +15,8 @@ weights and the shipped LPIPS heads), batch 1 and batched, so "vs NVIDIA" compar
 
     python benchmarks/embed_throughput.py [--configs default,f64,f256] [--batch-sizes 1,4,16] [--no-nvidia]
                                           [--nvidia-batch-sizes 1,4,16]
-                                          [--precision fp32|bf16] [--nvidia-seconds f64=S,f256=S]
+                                          [--precision fp32|bf16] [--compile off|default]
+                                          [--nvidia-seconds f64=S,f256=S]
 
 `--nvidia-seconds` replaces the quoted NVIDIA seconds per step by ones measured on this machine
 (CPU speed and its run-to-run noise differ a lot between machines: measure the peer close in time).
@@ -78,6 +79,8 @@ def main() -> None:
     parser.add_argument("--no-nvidia", action="store_true", help="skip the --preset nvidia rows")
     parser.add_argument("--no-wplus", action="store_true", help="skip the W+ table")
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    parser.add_argument("--compile", default="off", choices=("off", "default"),
+                        help="torch.compile the render + loss (the warm-up step pays the compile)")
     parser.add_argument("--nvidia-seconds", default="", help="NVIDIA projector.py s/step measured here, "
                         "as config=seconds pairs: f64=1.4,f256=3.7")
     args = parser.parse_args()
@@ -91,7 +94,7 @@ def main() -> None:
     vgg = VGG16Features().eval().requires_grad_(False)
     loss = EmbeddingLoss("i2s", 1.0, 1.0, perceptual=PerceptualDistance(vgg, resolution=256))
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-          f"torch {torch.__version__}, {args.precision}, W+, {args.steps} timed steps\n")
+          f"torch {torch.__version__}, {args.precision}, compile {args.compile}, W+, {args.steps} timed steps\n")
     if not args.no_wplus:
         wplus_rows(loss, args)
     if not args.no_nvidia:
@@ -107,10 +110,11 @@ def wplus_rows(loss: EmbeddingLoss, args: argparse.Namespace) -> None:
         G.compute_w_avg(n=1000)
         with torch.no_grad():
             pool = G.synthesis(G.mapping(torch.randn(max(map(int, args.batch_sizes.split(","))), G.z_dim)))
-        loop = sum(seconds_per_step(G, loss, pool[i:i + 1], args.steps, precision=args.precision)
+        settings = {"precision": args.precision, "compile": args.compile}
+        loop = sum(seconds_per_step(G, loss, pool[i:i + 1], args.steps, **settings)
                    for i in range(args.loop_images)) / args.loop_images
         for b in map(int, args.batch_sizes.split(",")):
-            per_image = seconds_per_step(G, loss, pool[:b], args.steps, precision=args.precision) / b
+            per_image = seconds_per_step(G, loss, pool[:b], args.steps, **settings) / b
             peers = PEERS.get(name, {})
             cells = [f"{peers[p] / per_image:.1f}x" if p in peers else "-" for p in ("NVIDIA", "rosinality")]
             print(f"| {name} ({G.resolution}²) | {b} | {per_image * b:.3f} | {1 / per_image:.2f} | "
