@@ -118,7 +118,7 @@ def test_cli_editing_commands(tmp_path, capsys):
 def experiment_run(tmp_path_factory, vgg_file):
     out = tmp_path_factory.mktemp("exp")
     gen = str(save_generator(make_generator(), out / "g.safetensors"))
-    assert main(["experiment", "all", "--generator", gen, "--steps", "120", "--vgg16", vgg_file,
+    assert main(["experiment", "all", "--generator", gen, "--steps", "60", "--vgg16", vgg_file,
                  "--out", str(out / "results"), "--loss", "i2s"]) == 0
     return out / "results"
 
