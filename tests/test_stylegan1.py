@@ -165,3 +165,12 @@ def test_convert_info_and_native_round_trip(tmp_path, monkeypatch, capsys):
     save_generator(G0, tmp_path / "again.safetensors")
     ws = G0.mapping(torch.randn(2, 16))
     assert torch.equal(load_generator(tmp_path / "again.safetensors").synthesis(ws), G0.synthesis(ws))
+
+
+def test_v1_synthesis_traces_as_one_graph_for_torch_compile():
+    torch._dynamo.reset()
+    G = make_v1(32).requires_grad_(False)
+    ws = G.mapping(torch.randn(1, G.z_dim)).requires_grad_(True)
+    eager = G.synthesis(ws)  # fills the weight cache
+    traced = torch.compile(G.synthesis, fullgraph=True, backend="eager")
+    torch.testing.assert_close(traced(ws), eager, atol=1e-4, rtol=1e-4)

@@ -128,12 +128,14 @@ class StyleLayer(nn.Module):
 
     def _conv_weight(self) -> torch.Tensor:
         """The scaled kernel (4x4 transposed for 'up'); cached while the weight is frozen."""
-        key = (self.weight._version, self.weight.data_ptr(), self.weight.device, self.weight.dtype)
-        if not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
+        compiling = torch.compiler.is_compiling()  # no cache then: its guards would recompile per layer
+        key = None if compiling else (self.weight._version, self.weight.data_ptr(), self.weight.device,
+                                      self.weight.dtype)
+        if key is not None and not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         weight = self.weight * self.weight_gain
         weight = upconv_kernel(weight) if self.kind == "up" else weight
-        if not self.weight.requires_grad:
+        if key is not None and not self.weight.requires_grad:
             self._cache = (key, weight)
         return weight
 

@@ -45,10 +45,11 @@ def enabled() -> bool:
 
 def eligible(weight: torch.Tensor, x: torch.Tensor) -> bool:
     """Whether `conv2d(x, weight, padding=1)` should run here: frozen fp32 3x3 weights with
-    at least MIN_CHANNELS in and out, a CPU input of at least one 8x8 block of tiles."""
+    at least MIN_CHANNELS in and out, a CPU input of at least one 8x8 block of tiles, not
+    under torch.compile (which cannot trace its tile loop)."""
     return (enabled() and x.device.type == "cpu" and x.dtype == torch.float32 and not weight.requires_grad
-            and weight.shape[2:] == (3, 3) and min(weight.shape[:2]) >= MIN_CHANNELS
-            and min(x.shape[2:]) >= 8 * TILE)
+            and not torch.compiler.is_compiling() and weight.shape[2:] == (3, 3)
+            and min(weight.shape[:2]) >= MIN_CHANNELS and min(x.shape[2:]) >= 8 * TILE)
 
 
 def transform_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
