@@ -31,3 +31,13 @@ def vgg_state_dict(seed: int = 1, with_classifier: bool = True) -> dict[str, tor
             state[f"classifier.{i}.weight"] = torch.zeros(o, n)
             state[f"classifier.{i}.bias"] = torch.zeros(o)
     return state
+
+
+def assert_traces_as_one_graph(G, ws: torch.Tensor) -> None:
+    """G.synthesis(ws) traces under torch.compile without a graph break (fullgraph raises on
+    one) after an eager call has filled its frozen-weight caches, and renders the same."""
+    torch._dynamo.reset()
+    ws = ws.detach().requires_grad_(True)
+    eager = G.synthesis(ws)
+    traced = torch.compile(G.synthesis, fullgraph=True, backend="eager")
+    torch.testing.assert_close(traced(ws), eager, atol=1e-4, rtol=1e-4)

@@ -7,7 +7,7 @@ from wplus.checkpoints import load_generator, save_generator
 from wplus.errors import WplusError
 from wplus.models.stylegan2 import Generator, GeneratorConfig, fir_kernel, upsample2d
 
-from helpers import TINY, make_generator
+from helpers import TINY, assert_traces_as_one_graph, make_generator
 
 
 @pytest.mark.parametrize("res", [16, 32, 64, 128, 256])
@@ -152,10 +152,6 @@ def test_cached_weight_terms_follow_weight_updates(tiny_G):
 def test_synthesis_traces_as_one_graph_for_torch_compile():
     """The frozen-weight caches and the Winograd path step aside under torch.compile: one graph
     (fullgraph raises on any graph break, which made every layer recompile), same images."""
-    torch._dynamo.reset()
     G = Generator(GeneratorConfig(resolution=64, z_dim=32, w_dim=32, channel_base=16384, channel_max=256,
                                   mapping_layers=1)).eval().requires_grad_(False)
-    ws = G.mapping(torch.randn(2, 32)).requires_grad_(True)
-    eager = G.synthesis(ws)  # fills the caches, as the engine's first steps do
-    traced = torch.compile(G.synthesis, fullgraph=True, backend="eager")
-    torch.testing.assert_close(traced(ws), eager, atol=1e-4, rtol=1e-4)
+    assert_traces_as_one_graph(G, G.mapping(torch.randn(2, 32)))

@@ -15,6 +15,7 @@ from wplus.models.alias_free import lowpass_filter, upfirdn2d
 from wplus.models.stylegan3 import StyleGAN3Config, StyleGAN3Generator, layer_specs
 
 from fakes import nvidia_v3_pickle, stylegan3_design, stylegan3_state
+from helpers import assert_traces_as_one_graph
 
 pytest.importorskip("scipy")  # the fakes design NVIDIA's filters with scipy, as NVIDIA does
 
@@ -201,3 +202,8 @@ def test_refusals_convert_and_native_round_trip(tmp_path, monkeypatch, capsys):
     save_generator(G0, tmp_path / "again.safetensors")
     ws = G0.mapping(torch.randn(2, 16))
     assert torch.equal(load_generator(tmp_path / "again.safetensors").synthesis(ws), G0.synthesis(ws))
+
+
+def test_v3_synthesis_traces_as_one_graph_for_torch_compile():
+    G = make_v3(16).requires_grad_(False)
+    assert_traces_as_one_graph(G, G.mapping(torch.randn(1, G.z_dim)))

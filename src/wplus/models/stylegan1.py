@@ -22,6 +22,7 @@ from torch import nn
 
 from ..errors import ConfigError, WplusError
 from .base import NOISE_MODES, FamilyConfig, GeneratorBase, Provenance, check_positive, truncate
+from .frozen import FrozenCache
 
 SQRT2 = math.sqrt(2.0)
 
@@ -124,20 +125,14 @@ class StyleLayer(nn.Module):
         self.noise_strength = nn.Parameter(torch.zeros(out_channels))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self.affine = Dense(w_dim, 2 * out_channels, gain=1.0)
-        self._cache: tuple[tuple, torch.Tensor] | None = None
+        self._cache: FrozenCache[torch.Tensor] = FrozenCache()
 
     def _conv_weight(self) -> torch.Tensor:
         """The scaled kernel (4x4 transposed for 'up'); cached while the weight is frozen."""
-        compiling = torch.compiler.is_compiling()  # no cache then: its guards would recompile per layer
-        key = None if compiling else (self.weight._version, self.weight.data_ptr(), self.weight.device,
-                                      self.weight.dtype)
-        if key is not None and not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        weight = self.weight * self.weight_gain
-        weight = upconv_kernel(weight) if self.kind == "up" else weight
-        if key is not None and not self.weight.requires_grad:
-            self._cache = (key, weight)
-        return weight
+        def compute() -> torch.Tensor:
+            weight = self.weight * self.weight_gain
+            return upconv_kernel(weight) if self.kind == "up" else weight
+        return self._cache.get(self.weight, compute, self.weight.dtype)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:

@@ -21,6 +21,7 @@ from torch import nn
 from ..errors import ConfigError, WplusError
 from . import winograd
 from .base import NOISE_MODES, FamilyConfig, GeneratorBase, Provenance, check_positive, truncate
+from .frozen import FrozenCache
 
 __all__ = ["GeneratorConfig", "Generator", "Provenance", "NOISE_MODES", "fir_kernel", "fir_filter", "upsample2d"]
 
@@ -148,28 +149,17 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.noise_strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
-        self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
+        self._cache: FrozenCache[tuple[torch.Tensor, torch.Tensor]] = FrozenCache()
         self._winograd = winograd.TransformCache()
 
     def _weight_terms(self, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        """(conv weight in the layout the conv op wants, sum_k w^2 [out, in]).
-
-        Cached while the weight is frozen (no grad, unchanged version), since embedding runs
-        thousands of steps through the same weights."""
-        weight = self.weight
-        if torch.compiler.is_compiling():  # the compiler hoists these; a cache would guard and recompile per layer
-            w = weight.to(dtype)
-            return (w.transpose(0, 1) if self.up else w), weight.square().sum(dim=[2, 3])
-        key = (weight._version, weight.data_ptr(), weight.device, dtype)
-        if weight.requires_grad or self._cache is None or self._cache[0] != key:
-            w = weight.to(dtype)
+        """(conv weight in the layout the conv op wants, sum_k w^2 [out, in]); cached while
+        the weight is frozen."""
+        def compute() -> tuple[torch.Tensor, torch.Tensor]:
+            w = self.weight.to(dtype)
             w = w.transpose(0, 1) if self.up else w
-            w = w.contiguous(memory_format=torch.channels_last)
-            terms = (w, weight.square().sum(dim=[2, 3]))
-            if weight.requires_grad:
-                return terms
-            self._cache = (key, *terms)
-        return self._cache[1], self._cache[2]
+            return w.contiguous(memory_format=torch.channels_last), self.weight.square().sum(dim=[2, 3])
+        return self._cache.get(self.weight, compute, dtype)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "const",
                 noise: torch.Tensor | None = None) -> torch.Tensor:

@@ -23,6 +23,7 @@ from torch import nn
 from ..errors import ConfigError, WplusError
 from .alias_free import filtered_lrelu, lowpass_filter
 from .base import NOISE_MODES, FamilyConfig, GeneratorBase, Provenance, check_positive
+from .frozen import FrozenCache
 from .stylegan2 import FullyConnected, MappingNetwork
 
 SQRT2 = math.sqrt(2.0)
@@ -169,7 +170,7 @@ class SynthesisLayer(nn.Module):
         self.weight = nn.Parameter(torch.randn(spec.out_channels, spec.in_channels, self.kernel, self.kernel))
         self.bias = nn.Parameter(torch.zeros(spec.out_channels))
         self.register_buffer("magnitude_ema", torch.ones([]))
-        self._cache: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
+        self._cache: FrozenCache[tuple[torch.Tensor, torch.Tensor]] = FrozenCache()
         tmp_rate = max(spec.in_rate, spec.out_rate) * (1 if spec.is_torgb else cfg.lrelu_upsampling)
         self.up, self.down = tmp_rate // spec.in_rate, tmp_rate // spec.out_rate
         up_taps = cfg.filter_size * self.up if self.up > 1 and not spec.is_torgb else 1
@@ -186,16 +187,12 @@ class SynthesisLayer(nn.Module):
     def _weight_terms(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(conv weight, its squares summed over the kernel [out, in]); ToRGB's as stored, the
         others normalised to unit RMS per output channel. Cached while the weight is frozen."""
-        key = (self.weight._version, self.weight.data_ptr(), self.weight.device, self.weight.dtype)
-        if not self.weight.requires_grad and self._cache is not None and self._cache[0] == key:
-            return self._cache[1], self._cache[2]
-        weight = self.weight
-        if not self.is_torgb:
-            weight = weight * weight.square().mean(dim=[1, 2, 3], keepdim=True).rsqrt()
-        terms = (weight, weight.square().sum(dim=[2, 3]))
-        if not self.weight.requires_grad:
-            self._cache = (key, *terms)
-        return terms
+        def compute() -> tuple[torch.Tensor, torch.Tensor]:
+            weight = self.weight
+            if not self.is_torgb:
+                weight = weight * weight.square().mean(dim=[1, 2, 3], keepdim=True).rsqrt()
+            return weight, weight.square().sum(dim=[2, 3])
+        return self._cache.get(self.weight, compute, self.weight.dtype)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # [N, in]

@@ -20,6 +20,8 @@ import os
 import torch
 import torch.nn.functional as F
 
+from .frozen import FrozenCache
+
 _BT = ((4, 0, -5, 0, 1, 0), (0, -4, -4, 1, 1, 0), (0, 4, -4, -1, 1, 0),
        (0, -2, -1, 2, 1, 0), (0, 2, -1, -2, 1, 0), (0, 4, 0, -5, 0, 1))
 _G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
@@ -46,7 +48,8 @@ def enabled() -> bool:
 def eligible(weight: torch.Tensor, x: torch.Tensor) -> bool:
     """Whether `conv2d(x, weight, padding=1)` should run here: frozen fp32 3x3 weights with
     at least MIN_CHANNELS in and out, a CPU input of at least one 8x8 block of tiles, not
-    under torch.compile (which cannot trace its tile loop)."""
+    under torch.compile (its unrolled tile loop would be a huge graph, recomputing the
+    weight transforms every step)."""
     return (enabled() and x.device.type == "cpu" and x.dtype == torch.float32 and not weight.requires_grad
             and not torch.compiler.is_compiling() and weight.shape[2:] == (3, 3)
             and min(weight.shape[:2]) >= MIN_CHANNELS and min(x.shape[2:]) >= 8 * TILE)
@@ -97,18 +100,11 @@ class _WinogradConv(torch.autograd.Function):
         return _convolve(grad, ctx.u_back), None, None
 
 
-class TransformCache:
+class TransformCache(FrozenCache):
     """One layer's `transform_weight`, recomputed only when its weight changes (in place too)."""
 
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._value: tuple[torch.Tensor, torch.Tensor] | None = None
-
     def get(self, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        key = (weight._version, weight.data_ptr(), weight.device)
-        if self._value is None or self._key != key:
-            self._key, self._value = key, transform_weight(weight.detach())
-        return self._value
+        return super().get(weight, lambda: transform_weight(weight.detach()))
 
 
 def conv3x3(x: torch.Tensor, transformed: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
